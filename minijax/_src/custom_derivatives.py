@@ -1,0 +1,181 @@
+"""``custom_jvp`` and ``custom_vjp``: replace autodiff's derivative with your own.
+
+Use them when the derivative autodiff would build is numerically poor (a
+``log(1 + exp(x))`` that overflows) or too expensive (an iterative solver).
+
+* Under ``jvp``/``grad`` the JVP trace calls your rule instead of tracing
+  through the function; every other interpreter just runs the function.
+* A ``custom_vjp`` function, under differentiation, runs ``fwd`` for the
+  primal output and residuals, and emits a ``custom_lin`` equation whose
+  transpose calls your ``bwd``. So reverse mode uses ``bwd``; forward mode
+  (``jvp``) is impossible and says so, as in JAX.
+"""
+from __future__ import annotations
+
+import functools
+
+from .core import Primitive, find_top_trace, get_aval
+from ..tree_util import tree_flatten, tree_unflatten
+
+
+def _resolve(args, nondiff_argnums):
+    diff = [a for i, a in enumerate(args) if i not in nondiff_argnums]
+    fixed = {i: args[i] for i in nondiff_argnums}
+    return diff, fixed
+
+
+def _merge(fixed, diff, n):
+    it = iter(diff)
+    return [fixed[i] if i in fixed else next(it) for i in range(n)]
+
+
+class custom_jvp:
+    """Decorator: ``@custom_jvp def f(x): ...`` then ``@f.defjvp def f_jvp(primals, tangents): ...``.
+
+    The rule returns ``(primal_out, tangent_out)``.
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun, self.nondiff_argnums, self.jvp = fun, tuple(nondiff_argnums), None
+
+    def defjvp(self, jvp):
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *jvps):
+        """One rule per argument: ``jvp_i(tangent_i, primal_out, *primals) -> tangent contribution``."""
+        def jvp(primals, tangents):
+            out = self.fun(*primals)
+            total = None
+            for rule, t in zip(jvps, tangents):
+                if rule is not None:
+                    term = rule(t, out, *primals)
+                    total = term if total is None else total + term
+            return out, total
+        self.jvp = jvp
+
+    def __call__(self, *args):
+        if self.jvp is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} using "
+                                 "defjvp: decorate a rule with @f.defjvp.")
+        n = len(args)
+        diff, fixed = _resolve(args, self.nondiff_argnums)
+        leaves, in_tree = tree_flatten(tuple(diff))
+        out_tree = {}
+
+        def flat_fun(*flat):
+            out = self.fun(*_merge(fixed, tree_unflatten(in_tree, flat), n))
+            out_leaves, out_tree["t"] = tree_flatten(out)
+            return out_leaves
+
+        def flat_jvp(primals, tangents):
+            p = tree_unflatten(in_tree, primals)
+            t = tree_unflatten(in_tree, tangents)
+            nondiff = [fixed[i] for i in sorted(fixed)]
+            out, t_out = self.jvp(*nondiff, tuple(p), tuple(t))
+            out_leaves, out_tree["t"] = tree_flatten(out)
+            t_leaves, t_tree = tree_flatten(t_out)
+            if t_tree != out_tree["t"]:
+                raise TypeError(
+                    f"Custom JVP rule for {self.__name__} must produce primal and tangent outputs "
+                    f"with equal container (pytree) structures, but got {out_tree['t']} and {t_tree}.")
+            t_leaves = [_match_dtype(t, p) for t, p in zip(t_leaves, out_leaves)]
+            return out_leaves, t_leaves
+
+        trace = find_top_trace(leaves)
+        tracers = [trace.full_raise(x) for x in leaves]
+        outs = trace.process_custom_jvp_call(flat_fun, flat_jvp, tracers)
+        from .core import full_lower
+        return tree_unflatten(out_tree["t"], [full_lower(o) for o in outs])
+
+
+def _match_dtype(t, like):
+    from .primitives.elementwise import convert_element_type
+    if get_aval(t).dtype != get_aval(like).dtype:
+        return convert_element_type(t, get_aval(like).dtype)
+    return t
+
+
+class custom_vjp:
+    """Decorator: ``@custom_vjp def f(x): ...`` then ``f.defvjp(f_fwd, f_bwd)``.
+
+    ``f_fwd(*args) -> (out, residuals)``; ``f_bwd(residuals, out_cotangent) -> tuple`` with one
+    cotangent per argument.
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun, self.nondiff_argnums = fun, tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args):
+        if self.fwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} using "
+                                 "defvjp: call f.defvjp(f_fwd, f_bwd).")
+        n = len(args)
+        diff, fixed = _resolve(args, self.nondiff_argnums)
+        nondiff = [fixed[i] for i in sorted(fixed)]
+        leaves, in_tree = tree_flatten(tuple(diff))
+        out_tree = {}
+
+        def flat_fun(*flat):
+            out = self.fun(*_merge(fixed, tree_unflatten(in_tree, flat), n))
+            out_leaves, out_tree["t"] = tree_flatten(out)
+            return out_leaves
+
+        def flat_fwd(primals):
+            out, res = self.fwd(*_merge(fixed, tree_unflatten(in_tree, primals), n))
+            out_leaves, out_tree["t"] = tree_flatten(out)
+            return out_leaves, res
+
+        def flat_bwd(res, cts_out):
+            cts_in = self.bwd(*nondiff, res, tree_unflatten(out_tree["t"], cts_out))
+            if not isinstance(cts_in, tuple):
+                raise TypeError(f"Custom VJP bwd rule of {self.__name__} must return a tuple "
+                                f"with one cotangent per argument, got {type(cts_in).__name__}.")
+            flat, tree = tree_flatten(cts_in)
+            if tree != in_tree:
+                raise TypeError(f"Custom VJP bwd rule of {self.__name__} must produce cotangents "
+                                f"matching the arguments' structure {in_tree}, got {tree}.")
+            return flat
+
+        trace = find_top_trace(leaves)
+        tracers = [trace.full_raise(x) for x in leaves]
+        outs = trace.process_custom_vjp_call(flat_fun, flat_fwd, flat_bwd, tracers)
+        from .core import full_lower
+        return tree_unflatten(out_tree["t"], [full_lower(o) for o in outs])
+
+
+# ---------------------------------------------------------------------------
+# custom_lin: a linear stand-in for "the tangent of a custom_vjp function"
+# ---------------------------------------------------------------------------
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+
+
+@custom_lin_p.def_abstract_eval
+def _custom_lin_abstract(*args, num_res, bwd, out_avals, res_tree):
+    return [a.update(weak_type=False) for a in out_avals]
+
+
+@custom_lin_p.def_impl
+def _custom_lin_impl(*args, **params):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function. A custom_vjp "
+                    "function only knows its reverse-mode derivative: use grad/vjp, or define the "
+                    "function with custom_jvp instead.")
+
+
+@custom_lin_p.def_transpose
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, res_tree):
+    res = tree_unflatten(res_tree, args[:num_res])
+    cts_in = bwd(res, list(cts))
+    return [None] * num_res + list(cts_in)
+
+
+def custom_lin(residuals, tangents, bwd, out_avals):
+    res_leaves, res_tree = tree_flatten(residuals)
+    return custom_lin_p.bind(*res_leaves, *tangents, num_res=len(res_leaves), bwd=bwd,
+                             out_avals=tuple(out_avals), res_tree=res_tree)

@@ -1,0 +1,1 @@
+"""Primitive families. Importing this package registers every primitive."""

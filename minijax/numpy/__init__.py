@@ -1,0 +1,42 @@
+"""``minijax.numpy``: the NumPy API, written on minijax's primitives.
+
+Everything here traces: inside ``grad``, ``jit`` and ``vmap`` these functions
+record primitives instead of computing, so learners can use the NumPy they
+know. Import it as ``import minijax.numpy as jnp``.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from .._src.array import Array as ndarray
+from .._src.dtypes import finfo, iinfo
+from ._creation import *  # noqa: F401,F403
+from ._ufuncs import *  # noqa: F401,F403
+from ._shape import *  # noqa: F401,F403
+from ._reductions import *  # noqa: F401,F403
+
+# dtype names: jnp.float32 etc. are NumPy scalar types, usable as dtype= arguments.
+bool_ = _np.bool_
+int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
+uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+complex64, complex128 = _np.complex64, _np.complex128
+dtype = _np.dtype
+inexact, floating, integer, signedinteger, unsignedinteger, number, complexfloating = (
+    _np.inexact, _np.floating, _np.integer, _np.signedinteger, _np.unsignedinteger, _np.number,
+    _np.complexfloating)
+generic = _np.generic
+pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
+newaxis = None
+
+
+def _getitem(x, index):
+    from ._indexing import getitem
+    return getitem(x, index)
+
+
+def __getattr__(name):
+    if name == "_IndexUpdateHelper":
+        from ._indexing import _IndexUpdateHelper
+        return _IndexUpdateHelper
+    raise AttributeError(f"module 'minijax.numpy' has no attribute {name!r}")

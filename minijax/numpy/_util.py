@@ -1,0 +1,161 @@
+"""Shared helpers for ``minijax.numpy``: argument checks, dtype promotion, broadcasting.
+
+NumPy functions accept almost anything and broadcast implicitly. The ``lax``
+primitives below them are strict: equal dtypes, equal shapes (scalars aside).
+These helpers bridge the two, so each jnp function can be a few lines.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._src import dtypes
+from .._src.array import Array
+from .._src.core import Tracer, get_aval
+from .._src.primitives.elementwise import convert_element_type
+from .._src.primitives.shape import broadcast_in_dim
+
+
+def is_arraylike(x) -> bool:
+    return isinstance(x, (Array, Tracer, np.ndarray, np.generic)) or dtypes.is_python_scalar(x)
+
+
+def check_arraylike(fname: str, *args):
+    """Reject lists/tuples etc. where JAX does: they would be slow, and are often a bug."""
+    for pos, arg in enumerate(args):
+        if not is_arraylike(arg):
+            hint = ""
+            if isinstance(arg, (list, tuple)):
+                hint = (f" JAX does not accept {type(arg).__name__}s here, to avoid silently "
+                        f"converting Python containers element by element; wrap it: "
+                        f"jnp.{fname}(jnp.array(x)).")
+            raise TypeError(f"{fname} requires ndarray or scalar arguments, got "
+                            f"{type(arg).__name__} at position {pos}.{hint}")
+
+
+def as_operand(x):
+    """Python scalars and NumPy values become operands the primitives accept."""
+    if isinstance(x, (Array, Tracer)):
+        return x
+    from ._creation import asarray
+    return asarray(x)
+
+
+def result_dtype(*args):
+    """JAX's promoted ``(dtype, weak_type)`` for a list of operands."""
+    return dtypes.result_type(*[_typed(a) for a in args])
+
+
+def _typed(a):
+    if dtypes.is_python_scalar(a):
+        return dtypes.dtype_of_scalar(a), True
+    aval = get_aval(a)
+    return aval.dtype, aval.weak_type
+
+
+def promote_dtypes(*args):
+    """Convert every operand to the common promoted dtype."""
+    dtype, weak = result_dtype(*args)
+    return [_convert(a, dtype, weak) for a in args]
+
+
+def promote_dtypes_inexact(*args):
+    """Like ``promote_dtypes``, then integers and bools become the default float (sin(1) -> float)."""
+    dtype, weak = result_dtype(*args)
+    if not dtypes.is_inexact(dtype):
+        dtype = dtypes.default_float()
+    return [_convert(a, dtype, weak) for a in args]
+
+
+def promote_dtypes_numeric(*args):
+    """Like ``promote_dtypes``, but bools become integers (for arithmetic such as sum)."""
+    dtype, weak = result_dtype(*args)
+    if dtype == np.bool_:
+        dtype = dtypes.default_int()
+    return [_convert(a, dtype, weak) for a in args]
+
+
+def _convert(a, dtype, weak):
+    if dtypes.is_python_scalar(a):
+        return convert_element_type(np.asarray(a, dtype), dtype, weak_type=weak)
+    a = as_operand(a)
+    aval = get_aval(a)
+    if aval.dtype == dtype and aval.weak_type == weak:
+        return a
+    return convert_element_type(a, dtype, weak_type=weak)
+
+
+def broadcast_shapes(*shapes):
+    """NumPy's broadcasting rule, with an error that names the shapes."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: "
+                         f"{', '.join(str(tuple(s)) for s in shapes)}.") from None
+
+
+def promote_shapes(*args):
+    """Broadcast operands to a common shape (rank-0 operands stay scalars: primitives take them)."""
+    shapes = [get_aval(a).shape for a in args]
+    target = broadcast_shapes(*shapes)
+    out = []
+    for a, s in zip(args, shapes):
+        if s == target or s == ():
+            out.append(a)
+        else:
+            lead = len(target) - len(s)
+            out.append(broadcast_in_dim(a, target, tuple(range(lead, len(target)))))
+    return out
+
+
+def promote_args(fname, *args):
+    check_arraylike(fname, *args)
+    return promote_shapes(*promote_dtypes(*args))
+
+
+def promote_args_inexact(fname, *args):
+    check_arraylike(fname, *args)
+    return promote_shapes(*promote_dtypes_inexact(*args))
+
+
+def promote_args_numeric(fname, *args):
+    check_arraylike(fname, *args)
+    return promote_shapes(*promote_dtypes_numeric(*args))
+
+
+def canonicalize_axis(axis, ndim, fname="axis"):
+    axis = int(axis)
+    if not -ndim <= axis < max(ndim, 1) and not (ndim == 0 and axis in (0, -1)):
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {ndim}")
+    return axis % ndim if ndim else 0
+
+
+def canonicalize_axes(axis, ndim):
+    """``None`` -> all axes; int or tuple -> a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    axes = tuple(canonicalize_axis(a, ndim) for a in axis)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(axes))
+
+
+def requested_dtype(dtype):
+    """The dtype a user asked for, canonicalized with a warning if it is 64-bit without x64."""
+    if dtype is None:
+        return None
+    return dtypes.canonicalize(_to_numpy_dtype(dtype), warn=True)
+
+
+def _to_numpy_dtype(dtype):
+    scalar_type = getattr(dtype, "dtype", None)
+    if isinstance(scalar_type, np.dtype):
+        return scalar_type
+    if dtype is float:
+        return dtypes.default_float()
+    if dtype is int:
+        return dtypes.default_int()
+    if dtype is complex:
+        return dtypes.default_complex()
+    return np.dtype(dtype)
