@@ -14,6 +14,11 @@ from ._creation import *  # noqa: F401,F403
 from ._ufuncs import *  # noqa: F401,F403
 from ._shape import *  # noqa: F401,F403
 from ._reductions import *  # noqa: F401,F403
+from ._indexing import *  # noqa: F401,F403
+from ._linalg import *  # noqa: F401,F403
+from ._sorting import *  # noqa: F401,F403
+from ._creation_extra import *  # noqa: F401,F403
+from . import linalg  # noqa: F401
 
 # dtype names: jnp.float32 etc. are NumPy scalar types, usable as dtype= arguments.
 bool_ = _np.bool_
@@ -30,7 +35,10 @@ pi, e, inf, nan, euler_gamma = _np.pi, _np.e, _np.inf, _np.nan, _np.euler_gamma
 newaxis = None
 
 
+
+
 def _getitem(x, index):
+    """``x[index]`` for Arrays and tracers (see ``_indexing.py``)."""
     from ._indexing import getitem
     return getitem(x, index)
 
