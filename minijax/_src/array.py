@@ -14,8 +14,11 @@ from .core import ShapedArray
 from .devices import default_device
 
 
-class Array(ArrayMethods):
-    """A concrete, immutable minijax array (JAX calls its class ``ArrayImpl``)."""
+class ArrayImpl(ArrayMethods):
+    """A concrete, immutable minijax array. ``minijax.Array`` is this class.
+
+    Like JAX, the concrete class is called ``ArrayImpl`` (that is what ``type(x)`` shows).
+    """
 
     __slots__ = ("_value", "weak_type", "_device")
     __array_priority__ = 100
@@ -117,7 +120,7 @@ class Array(ArrayMethods):
     def __repr__(self):
         prefix = "Array("
         extra = f"dtype={self.dtype.name}" + (", weak_type=True" if self.weak_type else "")
-        if self.size == 0 and self.shape != (0,):
+        if self.size == 0:
             return f"{prefix}[], shape={self.shape}, {extra})"
         width = np.get_printoptions()["linewidth"]
         body = np.array2string(self._value, prefix=prefix, suffix=",", separator=", ",
@@ -133,7 +136,7 @@ def _rebuild(value, weak_type):
     return Array(value, weak_type)
 
 
-ArrayImpl = Array
+Array = ArrayImpl
 
 
 def to_numpy(x):

@@ -89,9 +89,10 @@ class ArrayMethods:
 
     def __setitem__(self, index, value):
         raise TypeError(
-            f"'{type(self).__name__}' object does not support item assignment. JAX arrays are "
-            "immutable. Instead of ``x[idx] = y``, use ``x = x.at[idx].set(y)`` or another .at[] "
-            "method: see https://docs.jax.dev/en/latest/_autosummary/jax.numpy.ndarray.at.html")
+            f"{type(self).__name__} is immutable: JAX arrays do not support in-place item "
+            "assignment, so that transformations (grad, jit, vmap) can treat every value as a "
+            "constant. Instead of x[idx] = y, use x = x.at[idx].set(y) (or .add, .multiply, .min, "
+            ".max, ...), which returns an updated copy and leaves x unchanged.")
 
     @property
     def at(self):

@@ -415,7 +415,7 @@ def _format_param(value, names, indent):
         return "(" + "\n".join(_format_param(v, names, indent) for v in value) + ")"
     if callable(value) and not isinstance(value, type):
         return getattr(value, "__name__", repr(value))
-    return repr(value) if isinstance(value, str) else str(value)
+    return str(value)
 
 
 def pretty_print(jaxpr: Jaxpr, names=None, indent=0) -> str:

@@ -109,6 +109,9 @@ def array(object, dtype=None, copy=True, order=None, ndmin=0):
             raise TypeError(f"jnp.array cannot hold NumPy dtype {object.dtype} (kind "
                             f"{object.dtype.kind!r}); minijax arrays hold numbers and booleans.")
         out = Array(np.array(object, dtype=want or dtypes.canonicalize(object.dtype)))
+    elif dtypes.is_python_scalar(object) and want is None:
+        # A bare Python scalar stays weakly typed, as in JAX: jnp.array(2.5) * x keeps x's dtype.
+        out = Array(np.asarray(object, dtypes.dtype_of_scalar(object)), weak_type=True)
     else:
         if isinstance(object, (list, tuple)):
             _nested_shape(object)

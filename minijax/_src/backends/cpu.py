@@ -1,0 +1,362 @@
+"""The CPU backend: compile a Jaxpr into fused loops with numba.
+
+How a program is compiled
+-------------------------
+1. **Partition** the jaxpr's equations into *steps*. Runs of elementwise
+   equations over one output shape become one **loop kernel**: a single loop
+   nest computes all of them per element, so no temporary arrays are made
+   between them. A reduction whose input comes from such a run joins it (the
+   reduction accumulates inside the same loop). Anything else -- a matmul, a
+   sort, a gather -- is a **library step** that calls the primitive's NumPy
+   ``impl`` (NumPy's matmul already calls BLAS).
+2. **Generate** Python source for every loop kernel (see ``Program.source``;
+   ``jit(f).lower(x).as_text()`` prints it) and compile it with
+   ``numba.njit``. Each elementwise primitive knows how to write itself as a
+   scalar expression (``scalar_lowerings`` below).
+3. **Cache** the source on disk, named by its hash, so numba's own
+   ``cache=True`` can reuse the machine code in a fresh process.
+
+Only loops that are big enough run in parallel (``prange``): starting threads
+costs more than it saves on small arrays.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import threading
+
+import numpy as np
+
+from .. import core
+from ..core import Literal, Var
+from . import cpu_lowerings as lowering
+
+PARALLEL_MIN_SIZE = 1 << 17   # elements; below this a serial loop wins on 2 cores
+_compile_lock = threading.Lock()
+
+
+# ---------------------------------------------------------------------------
+# Steps of a compiled program
+# ---------------------------------------------------------------------------
+class LibraryStep:
+    """Run one equation with its primitive's NumPy implementation."""
+
+    def __init__(self, eqn):
+        self.eqn = eqn
+        self.inputs, self.outputs = eqn.inputs, eqn.outputs
+
+    def describe(self):
+        return f"# library call: {self.eqn.primitive.name} (NumPy implementation)"
+
+
+class LoopKernel:
+    """A fused loop nest: elementwise equations over one shape, optionally ending in a reduction."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        self.eqns: list = []
+        self.reduction = None          # the reduction equation that closes the kernel, if any
+        self.name = ""
+        self.inputs: list = []         # external vars read by the kernel
+        self.outputs: list = []        # vars the kernel materializes
+        self.fn = None
+
+    def describe(self):
+        return ""
+
+
+def _shape_of(v):
+    return v.aval.shape
+
+
+def _is_scalar_input(v):
+    return v.aval.shape == ()
+
+
+def _fusible(eqn, shape):
+    """Can ``eqn`` join a loop kernel over ``shape``?"""
+    prim = eqn.primitive
+    if prim.name not in lowering.SCALAR_LOWERINGS and prim.name not in ("broadcast_in_dim", "iota"):
+        return False
+    if prim.multiple_results or any(o.aval.shape != shape for o in eqn.outputs):
+        return False
+    if prim.name == "broadcast_in_dim":
+        return True
+    for v in eqn.inputs:
+        if v.aval.shape not in ((), shape):
+            return False
+    return lowering.supports(eqn)
+
+
+def _reduction_axes(eqn):
+    return eqn.params["axes"] if eqn.primitive.name in lowering.REDUCTIONS else None
+
+
+def partition(jaxpr: core.Jaxpr):
+    """Split the program into loop kernels and library steps (see the module docstring)."""
+    consumers: dict[int, int] = {}
+    for eqn in jaxpr.eqns:
+        for v in eqn.inputs:
+            if isinstance(v, Var):
+                consumers[id(v)] = consumers.get(id(v), 0) + 1
+    for v in jaxpr.outvars:
+        if isinstance(v, Var):
+            consumers[id(v)] = consumers.get(id(v), 0) + 1
+
+    steps, current = [], None
+
+    def flush():
+        nonlocal current
+        if current is not None and (current.eqns or current.reduction):
+            steps.append(current)
+        current = None
+
+    for eqn in jaxpr.eqns:
+        out_shape = eqn.outputs[0].aval.shape if eqn.outputs else ()
+        if eqn.primitive.name in lowering.REDUCTIONS and lowering.supports(eqn) and \
+                eqn.inputs[0].aval.size > 0:
+            in_shape = eqn.inputs[0].aval.shape
+            if current is None or current.shape != in_shape:
+                flush()
+                current = LoopKernel(in_shape)
+            current.reduction = eqn
+            flush()
+            continue
+        if eqn.outputs and out_shape != () and eqn.outputs[0].aval.size > 0 and \
+                _fusible(eqn, out_shape):
+            if current is None or current.shape != out_shape:
+                flush()
+                current = LoopKernel(out_shape)
+            current.eqns.append(eqn)
+            continue
+        flush()
+        steps.append(LibraryStep(eqn))
+    flush()
+
+    outvar_ids = {id(v) for v in jaxpr.outvars if isinstance(v, Var)}
+    kernels = [(i, s) for i, s in enumerate(steps) if isinstance(s, LoopKernel)]
+    for i, kernel in kernels:
+        kernel.name = f"kernel_{i}"
+        kernel.inputs = _kernel_inputs(kernel)
+    for i, kernel in kernels:
+        kernel.outputs = _kernel_outputs(kernel, steps[i + 1:], outvar_ids)
+    return steps
+
+
+def _kernel_inputs(kernel: LoopKernel):
+    """Variables the kernel reads but does not compute itself."""
+    defined = {id(o) for e in kernel.eqns for o in e.outputs}
+    inputs, seen = [], set()
+    for e in kernel.eqns + ([kernel.reduction] if kernel.reduction else []):
+        for v in e.inputs:
+            if isinstance(v, Var) and id(v) not in defined and id(v) not in seen:
+                seen.add(id(v))
+                inputs.append(v)
+    return inputs
+
+
+def _kernel_outputs(kernel: LoopKernel, later_steps, outvar_ids):
+    """Values the kernel must write to memory: those used after it (the rest stay in registers)."""
+    needed_later = set(outvar_ids)
+    for step in later_steps:
+        for v in step.inputs:
+            if isinstance(v, Var):
+                needed_later.add(id(v))
+    outputs = [o for e in kernel.eqns for o in e.outputs if id(o) in needed_later]
+    if kernel.reduction is not None:
+        outputs.append(kernel.reduction.outputs[0])
+    return outputs
+
+
+# ---------------------------------------------------------------------------
+# Code generation for one loop kernel
+# ---------------------------------------------------------------------------
+class _Names:
+    def __init__(self):
+        self.names: dict[int, str] = {}
+
+    def __call__(self, v):
+        if id(v) not in self.names:
+            self.names[id(v)] = f"v{len(self.names)}"
+        return self.names[id(v)]
+
+
+def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
+    name = _Names()
+    shape = kernel.shape
+    ndim = len(shape)
+    idx = [f"i{d}" for d in range(ndim)]
+    args = [name(v) for v in kernel.inputs]
+    lines = [f"def {kernel.name}({', '.join(args)}):"]
+    body_pad = "    " * (ndim + 1)
+
+    # Rank-0 inputs are read once, before the loop.
+    for v in kernel.inputs:
+        if _is_scalar_input(v):
+            lines.append(f"    {name(v)}_s = {name(v)}[()]")
+
+    def read(v):
+        if isinstance(v, Literal):
+            return lowering.literal(v.val, v.aval.dtype)
+        if id(v) in local:
+            return local[id(v)]
+        if _is_scalar_input(v):
+            return f"{name(v)}_s"
+        return f"{name(v)}[{', '.join(idx)}]"
+
+    red = kernel.reduction
+    red_axes = tuple(red.params["axes"]) if red is not None else ()
+    kept = [d for d in range(ndim) if d not in red_axes]
+    suffix_reduction = red is not None and red_axes == tuple(range(ndim - len(red_axes), ndim))
+
+    for v in kernel.outputs:
+        if red is not None and v is red.outputs[0]:
+            continue
+        lines.append(f"    {name(v)} = np.empty({shape!r}, dtype=np.{v.aval.dtype.name})")
+    if red is not None:
+        out = red.outputs[0]
+        init = lowering.reduction_init(red)
+        lines.append(f"    {name(out)} = np.empty({out.aval.shape!r}, "
+                     f"dtype=np.{out.aval.dtype.name})")
+        if not suffix_reduction:
+            lines.append(f"    {name(out)}[...] = {init}")
+            if red.primitive.name in ("argmax", "argmin"):
+                lines.append(f"    {name(out)}_best = np.empty({out.aval.shape!r}, "
+                             f"dtype=np.{red.inputs[0].aval.dtype.name})")
+
+    # Loop nest. With a suffix reduction, the accumulator lives in a register between
+    # the kept (outer) loops and the reduced (inner) loops.
+    local: dict[int, str] = {}
+    loop_order = list(range(ndim))
+    depth = 1
+    for n, d in enumerate(loop_order):
+        if suffix_reduction and d == red_axes[0]:
+            pad = "    " * depth
+            lines.append(f"{pad}acc = {lowering.reduction_init(red)}")
+            if red.primitive.name in ("argmax", "argmin"):
+                lines.append(f"{pad}best = {lowering.reduction_init(red, best=True)}")
+        rng = "prange" if (parallel and n == 0) else "range"
+        lines.append(f"{'    ' * depth}for {idx[d]} in {rng}({shape[d]}):")
+        depth += 1
+    pad = "    " * depth
+    if ndim == 0:
+        pad = "    "
+
+    for eqn in kernel.eqns:
+        out = eqn.outputs[0]
+        expr = lowering.scalar_expr(eqn, [read(v) for v in eqn.inputs], idx, name)
+        lines.append(f"{pad}{name(out)}_e = {expr}")
+        local[id(out)] = f"{name(out)}_e"
+        if out in kernel.outputs:
+            lines.append(f"{pad}{name(out)}[{', '.join(idx)}] = {name(out)}_e")
+
+    if red is not None:
+        value = read(red.inputs[0])
+        out = red.outputs[0]
+        kept_idx = ", ".join(idx[d] for d in kept)
+        target = f"{name(out)}[{kept_idx}]" if kept else f"{name(out)}[()]"
+        if suffix_reduction:
+            lines.extend(lowering.accumulate(red, "acc", value, pad, red_axes, idx))
+            close = "    " * (depth - len(red_axes))
+            result = "best" if red.primitive.name in ("argmax", "argmin") else "acc"
+            lines.append(f"{close}{target} = {result}")
+        else:
+            lines.extend(lowering.accumulate_into(red, target, value, pad, red_axes, idx, name(out)))
+    lines.append(f"    return {', '.join(name(v) for v in kernel.outputs)}"
+                 + ("," if len(kernel.outputs) == 1 else ""))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Whole programs: source, disk cache, and execution
+# ---------------------------------------------------------------------------
+def cache_dir() -> str:
+    from ..config import config
+    configured = config.read("minijax_cache_dir") if "minijax_cache_dir" in config._flags else None
+    base = configured or os.environ.get("MINIJAX_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "minijax")
+    path = os.path.join(base, "kernels")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+class Program:
+    """A compiled jaxpr: an ordered list of loop kernels and library steps."""
+
+    def __init__(self, jaxpr: core.Jaxpr, consts):
+        self.jaxpr, self.consts = jaxpr, list(consts)
+        self.steps = partition(jaxpr)
+        kernels = [s for s in self.steps if isinstance(s, LoopKernel)]
+        pieces = [lowering.PRELUDE]
+        for k in kernels:
+            parallel = int(np.prod(k.shape, dtype=np.int64)) >= PARALLEL_MIN_SIZE
+            decorator = (f"@numba.njit(cache=True, fastmath=False, parallel={parallel}, "
+                         f"error_model='numpy')")
+            pieces.append(decorator + "\n" + emit_kernel(k, parallel))
+        self.source = "\n\n\n".join(pieces) + "\n"
+        self.module = _load_module(self.source) if kernels else None
+        for k in kernels:
+            k.fn = getattr(self.module, k.name)
+
+    def as_text(self) -> str:
+        lines = ["# minijax CPU program: steps in order", ""]
+        for s in self.steps:
+            if isinstance(s, LoopKernel):
+                ins = ", ".join(f"{v.aval.str_short()}" for v in s.inputs)
+                lines.append(f"# {s.name}({ins}) fuses {len(s.eqns)} elementwise op(s)"
+                             + (f" + {s.reduction.primitive.name}" if s.reduction else ""))
+            else:
+                lines.append(s.describe())
+        return "\n".join(lines) + "\n\n" + self.source
+
+    def __call__(self, *args):
+        env: dict[int, object] = {}
+        for v, c in zip(self.jaxpr.constvars, self.consts):
+            env[id(v)] = _to_numpy(c)
+        for v, a in zip(self.jaxpr.invars, args):
+            env[id(v)] = a
+
+        def read(v):
+            return np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else env[id(v)]
+
+        for step in self.steps:
+            if isinstance(step, LoopKernel):
+                ins = [np.ascontiguousarray(read(v)) for v in step.inputs]
+                outs = step.fn(*ins)
+            else:
+                eqn = step.eqn
+                outs = eqn.primitive.impl(*map(read, eqn.inputs), **eqn.params)
+                if not eqn.primitive.multiple_results:
+                    outs = (outs,)
+                outs = [np.asarray(o).astype(v.aval.dtype, copy=False)
+                        for o, v in zip(outs, eqn.outputs)]
+            for v, o in zip(step.outputs, outs):
+                env[id(v)] = o
+        return [read(v) for v in self.jaxpr.outvars]
+
+
+def _to_numpy(x):
+    return np.asarray(x)
+
+
+def _load_module(source: str):
+    """Write ``source`` under the cache dir (named by its hash) and import it."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    module_name = f"minijax_kernels_{digest}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    with _compile_lock:
+        lowering.configure_numba()
+        path = os.path.join(cache_dir(), module_name + ".py")
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                f.write(source)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[module_name] = module
+        return module
