@@ -103,6 +103,9 @@ class Primitive:
         self.batch: Callable | None = None
         self.lowerings: dict[str, Any] = {}
         self.not_differentiable: str | None = None
+        # Optional: how partial evaluation (reverse mode) handles this primitive when some inputs
+        # are unknown -- used by control flow, whose bodies must be split or inlined.
+        self.partial_eval: Callable | None = None
 
     def __repr__(self):
         return self.name
@@ -412,7 +415,9 @@ def _format_param(value, names, indent):
     if isinstance(value, np.dtype):
         return value.name
     if isinstance(value, tuple) and value and isinstance(value[0], (Jaxpr, ClosedJaxpr)):
-        return "(" + "\n".join(_format_param(v, names, indent) for v in value) + ")"
+        pad = " " * (indent + 2)
+        parts = [pad + _format_param(v, names, indent + 2) for v in value]
+        return "(\n" + "\n".join(parts) + "\n" + " " * indent + ")"
     if callable(value) and not isinstance(value, type):
         return getattr(value, "__name__", repr(value))
     return str(value)

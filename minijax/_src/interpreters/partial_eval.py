@@ -82,6 +82,8 @@ class PartialEvalTrace(core.Trace):
     def process_primitive(self, primitive, tracers, params):
         if all(t.is_known for t in tracers):
             return primitive.bind(*[t.known for t in tracers], **params)
+        if primitive.partial_eval is not None:  # control flow: inline or split its body
+            return primitive.partial_eval(self, tracers, **params)
         inputs = [self.instantiate(t) for t in tracers]
         avals_out = primitive.abstract_eval(*[t.aval for t in inputs], **params)
         if not primitive.multiple_results:
