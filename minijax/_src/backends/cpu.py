@@ -220,11 +220,8 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
         init = lowering.reduction_init(red)
         lines.append(f"    {name(out)} = np.empty({out.aval.shape!r}, "
                      f"dtype=np.{out.aval.dtype.name})")
-        if not suffix_reduction:
+        if not suffix_reduction:   # (argmax/argmin are only fused as suffix reductions)
             lines.append(f"    {name(out)}[...] = {init}")
-            if red.primitive.name in ("argmax", "argmin"):
-                lines.append(f"    {name(out)}_best = np.empty({out.aval.shape!r}, "
-                             f"dtype=np.{red.inputs[0].aval.dtype.name})")
 
     # Loop nest. With a suffix reduction, the accumulator lives in a register between
     # the kept (outer) loops and the reduced (inner) loops.
@@ -260,8 +257,7 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
         if suffix_reduction:
             lines.extend(lowering.accumulate(red, "acc", value, pad, red_axes, idx))
             close = "    " * (depth - len(red_axes))
-            result = "best" if red.primitive.name in ("argmax", "argmin") else "acc"
-            lines.append(f"{close}{target} = {result}")
+            lines.append(f"{close}{target} = acc")
         else:
             lines.extend(lowering.accumulate_into(red, target, value, pad, red_axes, idx, name(out)))
     lines.append(f"    return {', '.join(name(v) for v in kernel.outputs)}"

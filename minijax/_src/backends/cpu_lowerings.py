@@ -53,12 +53,11 @@ def _fast(name):
         fn_name = f"_fm_{name}_{dtype}"
         if hasattr(cpu_helpers, fn_name):
             return f"{fn_name}({args[0]})"
-        return _cast(f"np.{_NUMPY_NAMES.get(name, name)}({args[0]})", dtype)
+        if name == "logistic":
+            one = literal(1, dtype)
+            return _cast(f"{one} / ({one} + np.exp(-{args[0]}))", dtype)
+        return _cast(f"np.{name}({args[0]})", dtype)
     return lower
-
-
-_NUMPY_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh",
-                "acosh": "arccosh", "atanh": "arctanh"}
 
 
 def _unary_np(fn):

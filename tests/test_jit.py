@@ -1,0 +1,246 @@
+"""jit: compiled results equal eager ones; caching, static arguments, inspection, disk cache."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import minijax as jax
+import minijax.numpy as jnp
+from minijax import lax
+
+pytest.importorskip("numba")
+
+RNG = np.random.default_rng(0)
+X = jnp.array(RNG.uniform(-2, 2, size=(7, 5)).astype(np.float32))
+POS = jnp.array(RNG.uniform(0.1, 3, size=(7, 5)).astype(np.float32))
+INTS = jnp.array(RNG.integers(-20, 20, size=(7, 5)).astype(np.int32))
+NONZERO_INTS = jnp.array(np.where(np.asarray(INTS) == 0, 3, np.asarray(INTS)).astype(np.int32))
+
+UNARY_FLOAT = ["neg", "sin", "cos", "tan", "exp", "exp2", "expm1", "tanh", "logistic", "sinh",
+               "cosh", "atan", "asinh", "floor", "ceil", "round", "sign", "abs", "square",
+               "is_finite", "erf", "erfc", "stop_gradient"]
+UNARY_POSITIVE = ["log", "log1p", "sqrt", "rsqrt", "cbrt", "acosh"]
+BINARY_FLOAT = ["add", "sub", "mul", "div", "rem", "max", "min", "atan2", "eq", "ne", "lt", "le",
+                "gt", "ge"]
+BINARY_INT = ["add", "sub", "mul", "div", "rem", "max", "min", "bitwise_and", "bitwise_or",
+              "bitwise_xor", "eq", "lt"]
+
+
+def assert_same(compiled, eager, rtol=2e-6, atol=1e-6):
+    assert compiled.dtype == eager.dtype, (compiled.dtype, eager.dtype)
+    assert compiled.shape == eager.shape
+    np.testing.assert_allclose(np.asarray(compiled), np.asarray(eager), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name", UNARY_FLOAT)
+def test_unary_float_primitives_match_eager(name):
+    fn = getattr(lax, name)
+    assert_same(jax.jit(fn)(X), fn(X))
+
+
+@pytest.mark.parametrize("name", UNARY_POSITIVE)
+def test_unary_positive_domain_primitives_match_eager(name):
+    fn = getattr(lax, name)
+    x = POS + 1.0 if name == "acosh" else POS
+    assert_same(jax.jit(fn)(x), fn(x))
+
+
+@pytest.mark.parametrize("name", BINARY_FLOAT)
+def test_binary_float_primitives_match_eager(name):
+    fn = getattr(lax, name)
+    assert_same(jax.jit(fn)(X, POS), fn(X, POS))
+
+
+@pytest.mark.parametrize("name", BINARY_INT)
+def test_binary_int_primitives_match_eager(name):
+    fn = getattr(lax, name)
+    assert_same(jax.jit(fn)(INTS, NONZERO_INTS), fn(INTS, NONZERO_INTS))
+
+
+@pytest.mark.parametrize("axes", [(0,), (1,), (0, 1)])
+@pytest.mark.parametrize("name", ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod"])
+def test_reductions_fused_with_producers_match_eager(name, axes):
+    fn = getattr(lax, name)
+
+    def f(x):
+        return fn(lax.mul(lax.sin(x), 1.5), axes)
+    assert_same(jax.jit(f)(X), f(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_arg_reductions(name):
+    fn = getattr(lax, name)
+    assert_same(jax.jit(lambda x: fn(x, 1))(X), fn(X, 1))
+    assert_same(jax.jit(lambda x: fn(x, 0))(X), fn(X, 0))
+
+
+def test_float32_stays_float32_with_python_literals():
+    def f(x):
+        return x * 0.1 + 3 - jnp.exp(x) / 7.0
+    out = jax.jit(f)(X)
+    assert out.dtype == np.float32
+    assert_same(out, f(X), rtol=1e-5)
+
+
+def test_weak_type_of_output_is_preserved():
+    out = jax.jit(lambda x: x * 2)(3.0)
+    assert repr(out) == "Array(6., dtype=float32, weak_type=True)"
+
+
+def test_broadcasting_and_mixed_shapes():
+    row = jnp.arange(5.0)
+    col = jnp.arange(7.0).reshape(7, 1)
+    f = lambda a, b, c: jnp.tanh(a * b + c) - 1.0
+    assert_same(jax.jit(f)(X, row, col), f(X, row, col))
+
+
+def test_row_logsumexp_matches_numpy():
+    def logsumexp(x):
+        m = jnp.max(x, axis=1, keepdims=True)
+        return jnp.log(jnp.sum(jnp.exp(x - m), axis=1)) + m[:, 0]
+    x = np.asarray(X)
+    expected = np.log(np.exp(x - x.max(1, keepdims=True)).sum(1)) + x.max(1)
+    np.testing.assert_allclose(np.asarray(jax.jit(logsumexp)(X)), expected, rtol=1e-5)
+
+
+def test_matmul_and_pytrees():
+    params = {"w": jnp.ones((5, 3)), "b": jnp.arange(3.0)}
+
+    def f(p, x):
+        return {"out": jnp.tanh(x @ p["w"] + p["b"]), "n": x.shape[0]}
+    got, want = jax.jit(f)(params, X), f(params, X)
+    assert_same(got["out"], want["out"], rtol=1e-5)
+    assert int(got["n"]) == 7
+
+
+def test_cache_hits_and_misses():
+    f = jax.jit(lambda x: x + 1)
+    f(jnp.ones(3))
+    f(jnp.zeros(3))
+    f(jnp.ones(4))
+    f(jnp.ones(4, dtype=jnp.int32))
+    assert (f.cache_misses, f.cache_hits) == (3, 1)
+    assert f._cache_size() == 3
+
+
+def test_trace_runs_python_side_effects_once():
+    calls = []
+
+    @jax.jit
+    def f(x):
+        calls.append(1)
+        return x * 2
+    f(1.0)
+    f(2.0)
+    f(3.0)
+    assert len(calls) == 1
+
+
+def test_static_argnums_and_argnames():
+    def power(x, n):
+        out = x
+        for _ in range(n - 1):
+            out = out * x
+        return out
+    f = jax.jit(power, static_argnums=1)
+    assert float(f(2.0, 3)) == 8.0 and float(f(2.0, 4)) == 16.0
+    g = jax.jit(power, static_argnames="n")
+    assert float(g(2.0, n=5)) == 32.0
+    assert f.cache_misses == 2
+
+
+def test_non_hashable_static_argument_raises_value_error():
+    f = jax.jit(lambda x, shape: jnp.reshape(x, shape), static_argnums=1)
+    with pytest.raises(ValueError, match="Non-hashable static arguments"):
+        f(jnp.ones(4), [2, 2])
+
+
+def test_python_control_flow_on_traced_value_raises_teaching_error():
+    @jax.jit
+    def f(x):
+        if x > 0:
+            return x
+        return -x
+    with pytest.raises(jax.errors.TracerBoolConversionError, match="lax.cond"):
+        f(1.0)
+
+
+def test_lower_shows_generated_numba_source_and_compile_returns_a_callable():
+    f = jax.jit(lambda x: jnp.sin(x) * 2.0 + x)
+    lowered = f.lower(X)
+    text = lowered.as_text()
+    assert "numba.njit" in text and "def kernel_" in text
+    assert "np.float64" not in text        # no silent float64 upcast in float32 programs
+    compiled = lowered.compile()
+    assert_same(compiled(X), jnp.sin(X) * 2.0 + X)
+
+
+def test_elementwise_chain_is_fused_into_one_kernel():
+    f = jax.jit(lambda x: jnp.sin(x) * jnp.exp(-x * x) + 0.5 * jnp.tanh(3 * x))
+    text = f.lower(X).as_text()
+    assert text.count("def kernel_") == 1
+    assert "library call" not in text
+
+
+def test_log_compiles_reports_each_compile_with_its_reason(caplog):
+    f = jax.jit(lambda x: x * 3)
+    jax.config.update("jax_log_compiles", True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="minijax"):
+            f(jnp.ones(2))
+            f(jnp.ones(2))
+            f(jnp.ones(3))
+    finally:
+        jax.config.update("jax_log_compiles", False)
+    messages = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Compiling")]
+    assert len(messages) == 2
+    assert "first call" in messages[0] and "f32[2] -> f32[3]" in messages[1]
+
+
+def test_compositions_equal_eager():
+    def loss(w, x):
+        return jnp.sum(jnp.tanh(x @ w) ** 2)
+    w = jnp.ones((5, 2)) * 0.1
+    eager = jax.grad(loss)(w, X)
+    assert_same(jax.jit(jax.grad(loss))(w, X), eager, rtol=1e-5)
+    assert_same(jax.grad(jax.jit(loss))(w, X), eager, rtol=1e-5)
+    per_example = jax.vmap(jax.grad(loss), in_axes=(None, 0))(w, X[:, None, :])
+    assert_same(jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0)))(w, X[:, None, :]),
+                per_example, rtol=1e-5)
+    assert_same(jax.vmap(jax.jit(jnp.sin))(X), jnp.sin(X))
+    inner = jax.jit(lambda x: x * 2.0)
+    assert_same(jax.jit(lambda x: inner(x) + inner(x + 1.0))(X), X * 2.0 + (X + 1.0) * 2.0)
+
+
+def test_jit_inside_jit_is_inlined_into_one_program():
+    inner = jax.jit(lambda x: jnp.sin(x))
+    outer = jax.jit(lambda x: inner(x) * 2.0)
+    text = outer.lower(X).as_text()
+    assert "pjit" not in text and text.count("def kernel_") == 1
+
+
+def test_disk_cache_is_reused_by_a_fresh_process(tmp_path):
+    script = textwrap.dedent("""
+        import time, minijax as jax, minijax.numpy as jnp
+        f = jax.jit(lambda x: jnp.cos(x) * 3.0 - x)
+        start = time.perf_counter()
+        y = f(jnp.arange(8.0))
+        print(f"{time.perf_counter() - start:.4f}", float(y.sum()))
+    """)
+    env = dict(os.environ, MINIJAX_CACHE_DIR=str(tmp_path))
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    cached = list((tmp_path / "kernels").glob("*.py"))
+    assert len(cached) == 1
+    assert any(p.suffix == ".nbi" for p in (tmp_path / "kernels").rglob("*")), \
+        "numba wrote no cache index next to the generated source"
+    second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert first.stdout.split()[1] == second.stdout.split()[1]
+    assert float(second.stdout.split()[0]) < float(first.stdout.split()[0])
