@@ -154,10 +154,16 @@ def to_numpy(x):
 
 def wrap_output(value, aval: ShapedArray) -> Array:
     """Wrap an ``impl`` result as an Array of exactly the abstract value its rule promised."""
-    value = np.asarray(value)
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
     if value.dtype != aval.dtype:
         value = value.astype(aval.dtype)
     if value.shape != aval.shape:
         raise AssertionError(
             f"internal error: impl produced shape {value.shape}, rule promised {aval.shape}")
-    return Array(value, aval.weak_type)
+    out = object.__new__(Array)
+    if value.flags.writeable:
+        value = value.view()
+        value.flags.writeable = False
+    out._value, out.weak_type, out._device = value, aval.weak_type, None
+    return out

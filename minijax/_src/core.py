@@ -111,6 +111,14 @@ class Primitive:
         return self.name
 
     def bind(self, *args, **params):
+        if len(trace_stack) == 1 and dynamic_trace is None:
+            # Nothing is being traced: evaluate eagerly without the trace machinery.
+            # (A tracer here would be a leaked one; find_top_trace reports it.)
+            for a in args:
+                if isinstance(a, Tracer):
+                    break
+            else:
+                return eval_primitive(self, args, params)
         trace = find_top_trace(args)
         tracers = [trace.full_raise(a) for a in args]
         outs = trace.process_primitive(self, tracers, params)
@@ -234,14 +242,43 @@ class EvalTrace(Trace):
     lift = pure
 
     def process_primitive(self, primitive, args, params):
-        from .array import to_numpy, wrap_output
-        if primitive.impl is None:
-            raise NotImplementedError(f"primitive {primitive.name} has no eager implementation")
+        return eval_primitive(primitive, args, params)
+
+
+_abstract_eval_cache: dict = {}
+
+
+def eval_primitive(primitive, args, params):
+    """Eager evaluation: the NumPy ``impl``, with outputs typed exactly as ``abstract_eval`` says.
+
+    Shape/dtype rules are pure functions of the input types, so their results are memoized:
+    an eager ``x + y`` costs a dictionary lookup, not a rerun of the typing rules.
+    """
+    from .array import to_numpy, wrap_output
+    if primitive.impl is None:
+        raise NotImplementedError(f"primitive {primitive.name} has no eager implementation")
+    try:
+        key = (primitive, tuple(map(_type_key, args)), tuple(params.items()))
+        avals_out = _abstract_eval_cache.get(key)
+    except TypeError:  # an unhashable parameter: skip the memo
+        key = avals_out = None
+    if avals_out is None:
         avals_out = primitive.abstract_eval(*map(get_aval, args), **params)
-        outs = primitive.impl(*map(to_numpy, args), **params)
-        if primitive.multiple_results:
-            return [wrap_output(o, a) for o, a in zip(outs, avals_out)]
-        return wrap_output(outs, avals_out)
+        if key is not None and len(_abstract_eval_cache) < 4096:
+            _abstract_eval_cache[key] = avals_out
+    outs = primitive.impl(*map(to_numpy, args), **params)
+    if primitive.multiple_results:
+        return [wrap_output(o, a) for o, a in zip(outs, avals_out)]
+    return wrap_output(outs, avals_out)
+
+
+def _type_key(x):
+    value = getattr(x, "_value", None)
+    if value is not None:
+        return (value.shape, value.dtype, x.weak_type)
+    if isinstance(x, np.ndarray):
+        return (x.shape, x.dtype, False)
+    return (type(x), get_aval(x))
 
 
 trace_stack.append(MainTrace(0, EvalTrace))

@@ -107,7 +107,22 @@ def promote_shapes(*args):
     return out
 
 
+def _already_uniform(args):
+    """Fast path: Arrays of one shape, dtype and weak type need no promotion at all."""
+    first = args[0]
+    if type(first) is not Array:
+        return False
+    v0 = first._value
+    for a in args[1:]:
+        if type(a) is not Array or a._value.shape != v0.shape or a._value.dtype != v0.dtype \
+                or a.weak_type != first.weak_type:
+            return False
+    return True
+
+
 def promote_args(fname, *args):
+    if _already_uniform(args):
+        return args
     check_arraylike(fname, *args)
     return promote_shapes(*promote_dtypes(*args))
 
