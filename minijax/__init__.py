@@ -21,12 +21,12 @@ from ._src.interpreters.batching import vmap
 from ._src.jit import jit
 from ._src.interpreters.tracing import ShapeDtypeStruct, make_jaxpr
 from ._src.device_put import device_put, device_get, block_until_ready
-from . import errors, lax, numpy, tree_util
+from . import errors, lax, numpy, random, tree_util
 from .tree_util import tree_map, tree_leaves, tree_structure  # noqa: F401  (jax.tree_map-era names)
 
 __all__ = [
     "Array", "config", "custom_jvp", "custom_vjp", "default_backend", "device_count",
     "device_get", "device_put", "devices", "errors", "grad", "hessian", "jacfwd", "jacobian",
     "jacrev", "jit", "jvp", "lax", "linearize", "local_devices", "make_jaxpr", "numpy",
-    "ShapeDtypeStruct", "tree_util", "value_and_grad", "vjp", "vmap", "block_until_ready",
+    "random", "ShapeDtypeStruct", "tree_util", "value_and_grad", "vjp", "vmap", "block_until_ready",
 ]

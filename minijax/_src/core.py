@@ -346,13 +346,23 @@ class Tracer(ArrayMethods):
         return bool(self._concrete_or(errors.TracerBoolConversionError))
 
     def __int__(self):
-        return int(self._concrete_or(errors.TracerIntegerConversionError))
+        value = self.concrete_value()
+        if value is None:
+            raise errors.ConcretizationTypeError(
+                self, "The problem arose with the `int` function. If trying to convert the data "
+                      "type of a value, try using `x.astype(int)` or `jnp.array(x, int)` instead.\n")
+        return int(value)
 
     def __index__(self):
         return self._concrete_or(errors.TracerIntegerConversionError).__index__()
 
     def __float__(self):
-        return float(self._concrete_or(errors.ConcretizationTypeError))
+        value = self.concrete_value()
+        if value is None:
+            raise errors.ConcretizationTypeError(
+                self, "The problem arose with the `float` function. If trying to convert the data "
+                      "type of a value, try using `x.astype(float)` instead.\n")
+        return float(value)
 
     def __complex__(self):
         return complex(self._concrete_or(errors.ConcretizationTypeError))

@@ -57,6 +57,19 @@ class BatchTrace(core.Trace):
             return [BatchTracer(self, o, d) for o, d in zip(outs, out_dims)]
         return BatchTracer(self, outs, out_dims)
 
+    # A custom derivative rule must survive vmap, so grad(vmap(f)) still uses it.
+    def process_custom_jvp_call(self, fun, jvp, tracers):
+        from ..custom_derivatives import batch_custom_jvp_call, custom_jvp_call
+        if all(t.batch_dim is None for t in tracers):
+            return custom_jvp_call(fun, jvp, [t.val for t in tracers])
+        return batch_custom_jvp_call(self, fun, jvp, tracers)
+
+    def process_custom_vjp_call(self, fun, fwd, bwd, tracers, out_tree_thunk=None):
+        from ..custom_derivatives import batch_custom_vjp_call, custom_vjp_call
+        if all(t.batch_dim is None for t in tracers):
+            return custom_vjp_call(fun, fwd, bwd, [t.val for t in tracers])
+        return batch_custom_vjp_call(self, fun, fwd, bwd, tracers)
+
 
 def _broadcast_prefix(prefix, tree, name):
     """Expand an in_axes/out_axes prefix to one entry per leaf of ``tree``."""

@@ -57,8 +57,10 @@ class JaxprBuilder:
         for tid, val in self.const_vals.items():
             var = self.tracer_to_var[tid]
             if np.ndim(val) == 0 and not isinstance(val, Tracer):
-                literals[var] = Literal(np.asarray(val).item() if not hasattr(val, "_value")
-                                        else val._value.item(), var.aval)
+                # Keep the exact type: a uint32 zero must stay uint32 when the jaxpr is re-run.
+                from ..array import Array
+                value = np.asarray(val._value if hasattr(val, "_value") else val, var.aval.dtype)
+                literals[var] = Literal(Array(value, var.aval.weak_type), var.aval)
             else:
                 constvars.append(var)
                 constvals.append(val)
