@@ -158,7 +158,7 @@ def test_set_is_rejected_with_a_teaching_message():
 @pytest.mark.parametrize("bad, error, phrase", [
     ({"a": 1}, TypeError, "dict"),
     ("abc", TypeError, "string"),
-    (None, TypeError, "None"),
+    (None, ValueError, "None"),
     ([[1, 2], [3]], ValueError, "ragged"),
     ([1, [2, 3]], ValueError, "ragged"),
     (frozenset({1}), TypeError, "unordered"),

@@ -21,6 +21,9 @@ class Device:
     def __repr__(self):
         return f"{type(self).__name__}(id={self.id})"
 
+    def __str__(self):
+        return f"{self.platform}:{self.id}"
+
     def __eq__(self, other):
         return type(other) is type(self) and other.id == self.id
 

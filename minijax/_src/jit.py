@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 import time
 
@@ -163,6 +162,7 @@ class JittedFunction:
         self._static_argnames = _as_tuple(static_argnames)
         self._cache: dict = {}
         self.cache_hits = self.cache_misses = 0
+        import inspect  # (imported here: it is slow to import, and only jit needs it)
         try:
             self._signature = inspect.signature(fun)
         except (TypeError, ValueError):

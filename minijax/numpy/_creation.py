@@ -35,7 +35,7 @@ def _reject_unsupported(obj):
             f"jnp.array does not accept a string ({obj!r}): minijax arrays hold numbers, not text. "
             "Convert it to numbers first, e.g. jnp.array([float(s)]) or jnp.array(list(map(ord, s))).")
     if obj is None:
-        raise TypeError(
+        raise ValueError(
             "jnp.array does not accept None: there is no number to store. If you meant an empty "
             "array use jnp.array([]); for a missing value use jnp.nan.")
 
