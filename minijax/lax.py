@@ -20,6 +20,8 @@ from ._src.primitives.shape import (  # noqa: F401
     broadcast_in_dim, broadcasted_iota, expand_dims, iota, reshape, squeeze, transpose)
 from ._src.primitives.concatenate import concatenate  # noqa: F401
 from ._src.primitives.slicing import slice, slice_in_dim  # noqa: F401
+from ._src.primitives.linalg import batch_matmul, dot, dot_general  # noqa: F401
+from ._src.primitives.sorting import sort, sort_key_val  # noqa: F401
 from ._src.primitives.control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401
 
 bitwise_not = bitwise_not

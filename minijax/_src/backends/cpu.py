@@ -319,7 +319,7 @@ class Program:
 
         for step in self.steps:
             if isinstance(step, LoopKernel):
-                ins = [np.ascontiguousarray(read(v)) for v in step.inputs]
+                ins = [_c_contiguous(read(v)) for v in step.inputs]
                 outs = step.fn(*ins)
             else:
                 eqn = step.eqn
@@ -335,6 +335,23 @@ class Program:
 
 def _to_numpy(x):
     return np.asarray(x)
+
+
+def _c_contiguous(x):
+    """The C-ordered array numba kernels are compiled for (keeping rank-0 arrays rank-0,
+    which ``np.ascontiguousarray`` would turn into shape (1,))."""
+    x = np.asarray(x)
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(x.shape)
+
+
+def cache_stats(program) -> tuple[int, int]:
+    """(hits, misses) of numba's disk cache over the program's kernels, in this process."""
+    hits = misses = 0
+    for step in program.steps:
+        if isinstance(step, LoopKernel):
+            hits += sum(step.fn.stats.cache_hits.values())
+            misses += sum(step.fn.stats.cache_misses.values())
+    return hits, misses
 
 
 def _load_module(source: str):

@@ -234,7 +234,7 @@ def _div_impl(x, y):
         with np.errstate(all="ignore"):
             q = np.floor_divide(x, np.where(y == 0, 1, y))
             r = x - q * y
-            fix = (r != 0) & ((r < 0) != (y < 0))
+            fix = (r != 0) & ((x < 0) != (y < 0))  # floor went one below the truncation
         return np.where(y == 0, -1, q + fix).astype(np.result_type(x, y))
     return np.true_divide(x, y)
 
@@ -278,10 +278,16 @@ pow_p = binary("pow", _pow_impl, FLOAT)
 def _pow_jvp(primals, tangents):
     (x, y), (tx, ty) = primals, tangents
     z = pow(x, y)
-    # d/dx x**y = y * x**(y-1);  d/dy x**y = log(x) * x**y, with log(0) replaced by 0 so that a
-    # constant exponent does not turn 0 * -inf into NaN.
-    dx = mul(y, pow(x, sub(y, _const(y, 1))))
+    # d/dx x**y = y * x**(y-1), taken as 0 where y == 0 (x**0 is constant, even at x = 0, where
+    # 0 * 0**-1 would give NaN). d/dy x**y = log(x) * x**y. Our tangents are never symbolic
+    # zeros, so a constant exponent still multiplies this term by 0: use log|x| (the real part
+    # of the complex log) and log(1) at x == 0, so that 0 * log(0) or 0 * log(-1) cannot turn
+    # the derivative of, say, (-1.5) ** 2.0 into NaN.
+    y_zero = eq(y, _const(y, 0))
+    dx = select_n(y_zero, mul(y, pow(x, sub(y, _const(y, 1)))), zeros_like_aval(get_aval(z)))
     safe_x = select_n(eq(x, _const(x, 0)), x, _const(x, 1))
+    if dtypes.is_float(get_aval(x).dtype):
+        safe_x = abs(safe_x)
     dy = mul(log(safe_x), z)
     return z, add(mul(tx, dx), mul(ty, dy))
 
@@ -441,10 +447,91 @@ is_finite_p = unary("is_finite", np.isfinite, "f", out_dtype=dtypes.bool_)
 defjvp_zero(is_finite_p)
 
 abs_p = unary("abs", np.abs, NUMBER)
-defjvp_unary(abs_p, lambda x, y: sign(x))
+
+
+@abs_p.def_abstract_eval
+def _abs_abstract(x):
+    _check_kinds("abs", x.dtype, NUMBER)
+    # |z| of a complex number is real: complex64 -> float32, complex128 -> float64.
+    return ShapedArray(x.shape, _real_dtype(x.dtype), x.weak_type)
+
+
+@abs_p.def_jvp
+def _abs_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    y = abs(x)
+    if get_aval(x).dtype.kind == "c":  # d|z| = Re(conj(z) dz) / |z|
+        return y, div(real(mul(conj(x), t)), y)
+    return y, mul(t, sign(x))
+
+
+def _real_dtype(dtype):
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32 if dtype == np.complex64 else np.float64) if dtype.kind == "c" else dtype
+
 
 square_p = unary("square", np.square, NUMBER)
 defjvp_unary(square_p, lambda x, y: mul(_const(x, 2), x))
+
+# ---------------------------------------------------------------------------
+# Complex numbers: real, imag, conj are linear; complex builds x + iy
+# ---------------------------------------------------------------------------
+real_p = Primitive("real")
+real_p.def_impl(np.real)
+real_p.def_abstract_eval(lambda x: (_check_kinds("real", x.dtype, "c"),
+                                    ShapedArray(x.shape, _real_dtype(x.dtype), x.weak_type))[1])
+real_p.def_jvp(lambda p, t: (real(p[0]), real(t[0])))
+real_p.def_transpose(lambda ct, x: [complex(ct, zeros_like_aval(get_aval(ct)))])
+
+imag_p = Primitive("imag")
+imag_p.def_impl(np.imag)
+imag_p.def_abstract_eval(lambda x: (_check_kinds("imag", x.dtype, "c"),
+                                    ShapedArray(x.shape, _real_dtype(x.dtype), x.weak_type))[1])
+imag_p.def_jvp(lambda p, t: (imag(p[0]), imag(t[0])))
+# JAX's convention for complex cotangents: ct(imag) maps to complex(0, -ct).
+imag_p.def_transpose(lambda ct, x: [complex(zeros_like_aval(get_aval(ct)), neg(ct))])
+
+conj_p = unary("conj", np.conj, "c")
+conj_p.def_jvp(lambda p, t: (conj(p[0]), conj(t[0])))
+conj_p.def_transpose(lambda ct, x: [conj(ct)])
+
+complex_p = Primitive("complex")
+complex_p.def_impl(lambda x, y: np.asarray(x + 1j * y,
+                                           np.complex64 if x.dtype == np.float32 else np.complex128))
+
+
+@complex_p.def_abstract_eval
+def _complex_abstract(x, y):
+    dtype = same_dtypes("complex", [x, y])
+    _check_kinds("complex", dtype, "f")
+    if dtype == np.float16:
+        raise TypeError("complex does not accept float16 parts: there is no complex32. "
+                        "Convert the parts to float32 first.")
+    out = np.complex64 if dtype == np.float32 else np.complex128
+    return ShapedArray(broadcast_shapes_scalar("complex", x, y), out, x.weak_type and y.weak_type)
+
+
+complex_p.def_jvp(lambda p, t: (complex(*p), complex(*t)))
+complex_p.def_transpose(lambda ct, x, y: [
+    unbroadcast(real(ct), x.aval) if is_undefined_primal(x) else None,
+    unbroadcast(neg(imag(ct)), y.aval) if is_undefined_primal(y) else None])
+
+# bitcast_convert_type reinterprets the bits (same width): float32 -> int32 exposes the sign bit.
+bitcast_convert_type_p = Primitive("bitcast_convert_type")
+bitcast_convert_type_p.def_impl(lambda x, *, new_dtype: np.array(x, order="C").view(new_dtype))
+
+
+@bitcast_convert_type_p.def_abstract_eval
+def _bitcast_abstract(x, *, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    if x.dtype.itemsize != new_dtype.itemsize:
+        raise TypeError(f"bitcast_convert_type needs types of one width; {x.dtype.name} has "
+                        f"{x.dtype.itemsize * 8} bits and {new_dtype.name} has "
+                        f"{new_dtype.itemsize * 8}.")
+    return ShapedArray(x.shape, new_dtype, False)
+
+
+defjvp_zero(bitcast_convert_type_p, "it reinterprets bits")
 
 # ---------------------------------------------------------------------------
 # Logic and bits (not differentiable: they map to integers or booleans)
@@ -586,6 +673,15 @@ bitwise_and, bitwise_or, bitwise_xor = map(_make_binary, (and_p, or_p, xor_p))
 shift_left, shift_right_logical, shift_right_arithmetic = map(
     _make_binary, (shift_left_p, shift_right_logical_p, shift_right_arithmetic_p))
 eq, ne, lt, le, gt, ge = map(_make_binary, (eq_p, ne_p, lt_p, le_p, gt_p, ge_p))
+
+
+real, imag, conj = map(_make_unary, (real_p, imag_p, conj_p))
+complex = _make_binary(complex_p)
+
+
+def bitcast_convert_type(x, new_dtype):
+    """Reinterpret the bits of ``x`` as ``new_dtype`` (which must have the same width)."""
+    return bitcast_convert_type_p.bind(x, new_dtype=np.dtype(new_dtype))
 
 
 def integer_pow(x, y: int):
