@@ -70,8 +70,8 @@ def get_aval(x) -> ShapedArray:
     aval = getattr(x, "aval", None)
     if aval is not None:
         return aval
-    if dtypes.is_python_scalar(x):
-        return ShapedArray((), dtypes.dtype_of_scalar(x), weak_type=True)
+    if dtypes.is_python_scalar(x):  # Python scalars are weakly typed -- except bool, as in JAX
+        return ShapedArray((), dtypes.dtype_of_scalar(x), weak_type=not isinstance(x, bool))
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(np.shape(x), dtypes.canonicalize(x.dtype))
     raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid minijax type.")

@@ -111,7 +111,8 @@ def array(object, dtype=None, copy=True, order=None, ndmin=0):
         out = Array(np.array(object, dtype=want or dtypes.canonicalize(object.dtype)))
     elif dtypes.is_python_scalar(object) and want is None:
         # A bare Python scalar stays weakly typed, as in JAX: jnp.array(2.5) * x keeps x's dtype.
-        out = Array(np.asarray(object, dtypes.dtype_of_scalar(object)), weak_type=True)
+        out = Array(np.asarray(object, dtypes.dtype_of_scalar(object)),
+                    weak_type=not isinstance(object, bool))
     else:
         if isinstance(object, (list, tuple)):
             _nested_shape(object)
@@ -148,7 +149,7 @@ def asarray(a, dtype=None, order=None, copy=None):
     if isinstance(a, (Array, Tracer)) and (dtype is None or requested_dtype(dtype) == a.dtype):
         return a
     if dtypes.is_python_scalar(a) and dtype is None:
-        return Array(np.asarray(a, dtypes.dtype_of_scalar(a)), weak_type=True)
+        return Array(np.asarray(a, dtypes.dtype_of_scalar(a)), weak_type=not isinstance(a, bool))
     return array(a, dtype=dtype)
 
 

@@ -47,7 +47,7 @@ def result_dtype(*args):
 
 def _typed(a):
     if dtypes.is_python_scalar(a):
-        return dtypes.dtype_of_scalar(a), True
+        return dtypes.dtype_of_scalar(a), not isinstance(a, bool)
     aval = get_aval(a)
     return aval.dtype, aval.weak_type
 

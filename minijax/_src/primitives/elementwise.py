@@ -516,19 +516,41 @@ complex_p.def_transpose(lambda ct, x, y: [
     unbroadcast(real(ct), x.aval) if is_undefined_primal(x) else None,
     unbroadcast(neg(imag(ct)), y.aval) if is_undefined_primal(y) else None])
 
-# bitcast_convert_type reinterprets the bits (same width): float32 -> int32 exposes the sign bit.
+# bitcast_convert_type reinterprets the bits: float32 -> int32 exposes the sign bit. Between widths,
+# one element becomes several along a new trailing axis (or a trailing axis merges into one).
 bitcast_convert_type_p = Primitive("bitcast_convert_type")
-bitcast_convert_type_p.def_impl(lambda x, *, new_dtype: np.array(x, order="C").view(new_dtype))
+
+
+@bitcast_convert_type_p.def_impl
+def _bitcast_impl(x, *, new_dtype):
+    x = np.asarray(x)
+    if not x.flags.c_contiguous:     # (np.ascontiguousarray would turn a scalar into shape (1,))
+        x = x.copy()
+    old_size, new_size = x.dtype.itemsize, new_dtype.itemsize
+    if old_size == new_size:
+        return x.view(new_dtype)
+    if old_size > new_size:
+        return x.view(new_dtype).reshape(x.shape + (old_size // new_size,))
+    return x.view(new_dtype).reshape(x.shape[:-1])
 
 
 @bitcast_convert_type_p.def_abstract_eval
 def _bitcast_abstract(x, *, new_dtype):
-    new_dtype = np.dtype(new_dtype)
-    if x.dtype.itemsize != new_dtype.itemsize:
-        raise TypeError(f"bitcast_convert_type needs types of one width; {x.dtype.name} has "
-                        f"{x.dtype.itemsize * 8} bits and {new_dtype.name} has "
-                        f"{new_dtype.itemsize * 8}.")
-    return ShapedArray(x.shape, new_dtype, False)
+    old_size, new_size = x.dtype.itemsize, new_dtype.itemsize
+    if x.dtype == np.bool_ or new_dtype == np.bool_:
+        raise TypeError("bitcast_convert_type does not convert to or from bool.")
+    if old_size == new_size:
+        shape = x.shape
+    elif old_size > new_size:
+        shape = x.shape + (old_size // new_size,)
+    else:
+        ratio = new_size // old_size
+        if not x.shape or x.shape[-1] != ratio:
+            raise TypeError(f"bitcast_convert_type from {x.dtype.name} to {new_dtype.name} needs "
+                            f"a last axis of size {ratio} (the number of {x.dtype.name} elements "
+                            f"that make one {new_dtype.name}), got shape {x.shape}.")
+        shape = x.shape[:-1]
+    return ShapedArray(shape, new_dtype, False)
 
 
 defjvp_zero(bitcast_convert_type_p, "it reinterprets bits")
@@ -680,8 +702,11 @@ complex = _make_binary(complex_p)
 
 
 def bitcast_convert_type(x, new_dtype):
-    """Reinterpret the bits of ``x`` as ``new_dtype`` (which must have the same width)."""
-    return bitcast_convert_type_p.bind(x, new_dtype=np.dtype(new_dtype))
+    """Reinterpret the bits of ``x`` as ``new_dtype`` (lax.bitcast_convert_type)."""
+    new_dtype = np.dtype(new_dtype)
+    if get_aval(x).dtype == new_dtype:
+        return x
+    return bitcast_convert_type_p.bind(x, new_dtype=new_dtype)
 
 
 def integer_pow(x, y: int):

@@ -173,63 +173,7 @@ def fma(a, b, c):
     return fma_p.bind(a, b, c)
 
 
-# ---------------------------------------------------------------------------
-# bitcast_convert_type
-# ---------------------------------------------------------------------------
-bitcast_convert_type_p = Primitive("bitcast_convert_type")
-
-
-@bitcast_convert_type_p.def_impl
-def _bitcast_impl(x, *, new_dtype):
-    x = np.asarray(x)
-    if not x.flags.c_contiguous:     # (np.ascontiguousarray would turn a scalar into shape (1,))
-        x = x.copy()
-    old_size, new_size = x.dtype.itemsize, new_dtype.itemsize
-    if old_size == new_size:
-        return x.view(new_dtype)
-    if old_size > new_size:                      # one element becomes several: new trailing axis
-        return x.view(new_dtype).reshape(x.shape + (old_size // new_size,))
-    return x.view(new_dtype).reshape(x.shape[:-1])   # several elements (last axis) become one
-
-
-@bitcast_convert_type_p.def_abstract_eval
-def _bitcast_abstract(x, *, new_dtype):
-    old_size, new_size = x.dtype.itemsize, new_dtype.itemsize
-    if x.dtype == np.bool_ or new_dtype == np.bool_:
-        raise TypeError("bitcast_convert_type does not convert to or from bool.")
-    if old_size == new_size:
-        shape = x.shape
-    elif old_size > new_size:
-        shape = x.shape + (old_size // new_size,)
-    else:
-        ratio = new_size // old_size
-        if not x.shape or x.shape[-1] != ratio:
-            raise TypeError(f"bitcast_convert_type from {x.dtype.name} to {new_dtype.name} needs "
-                            f"a last axis of size {ratio} (the number of {x.dtype.name} elements "
-                            f"that make one {new_dtype.name}), got shape {x.shape}.")
-        shape = x.shape[:-1]
-    return ShapedArray(shape, new_dtype)
-
-
-@bitcast_convert_type_p.def_jvp
-def _bitcast_jvp(primals, tangents, *, new_dtype):
-    # Reinterpreting bits is not a smooth function of the value: zero derivative (as in JAX).
-    y = bitcast_convert_type_p.bind(primals[0], new_dtype=new_dtype)
-    return y, zeros_like_aval(get_aval(y))
-
-
-@bitcast_convert_type_p.def_batch
-def _bitcast_batch(args, dims, *, new_dtype):
-    # Only trailing axes change, so a leading batch axis is untouched.
-    return bitcast_convert_type_p.bind(move_to_front(args[0], dims[0]), new_dtype=new_dtype), 0
-
-
-def bitcast_convert_type(operand, new_dtype):
-    """Reinterpret the bits of ``operand`` as ``new_dtype`` (lax.bitcast_convert_type)."""
-    new_dtype = np.dtype(new_dtype)
-    if get_aval(operand).dtype == new_dtype:
-        return operand
-    return bitcast_convert_type_p.bind(operand, new_dtype=new_dtype)
+from .elementwise import bitcast_convert_type, bitcast_convert_type_p  # noqa: E402,F401
 
 
 __all__ = ["threefry2x32", "bitcast_convert_type", "fma", "threefry2x32_p",

@@ -22,12 +22,25 @@ def _reduced_shape(name, x: ShapedArray, axes):
     return tuple(s for i, s in enumerate(x.shape) if i not in axes)
 
 
+def _identity(name, dtype):
+    """The value a reduction over zero elements returns (as lax does; jnp raises instead)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return name == "reduce_min"
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return info.min if name == "reduce_max" else info.max
+    return -np.inf if name == "reduce_max" else np.inf
+
+
 def _reduction(name, numpy_fn, kinds, out_dtype=None):
     prim = Primitive(name)
 
     @prim.def_impl
     def impl(x, *, axes):
         with np.errstate(all="ignore"):
+            if name in ("reduce_max", "reduce_min") and x.size == 0:
+                return numpy_fn(x, axis=axes, initial=_identity(name, x.dtype))
             return numpy_fn(x, axis=axes)
 
     @prim.def_abstract_eval

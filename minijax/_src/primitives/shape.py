@@ -10,6 +10,7 @@ broadcast_in_dim       reduce_sum over the broadcast axes
 reshape                reshape back
 transpose              transpose by the inverse permutation
 squeeze                reshape back (re-insert the unit axes)
+rev                    rev along the same axes
 =====================  =======================================
 """
 from __future__ import annotations
@@ -169,8 +170,35 @@ def expand_dims(x, dimensions):
     return reshape(x, tuple(shape))
 
 
+# ---------------------------------------------------------------------------
+# rev: reverse the order of elements along some axes
+# ---------------------------------------------------------------------------
+rev_p = Primitive("rev")
+rev_p.def_impl(lambda x, *, dimensions: np.flip(x, dimensions) if dimensions else x)
+
+
+@rev_p.def_abstract_eval
+def _rev_abstract(x, *, dimensions):
+    if len(set(dimensions)) != len(dimensions) or any(not 0 <= d < x.ndim for d in dimensions):
+        raise ValueError(f"rev: dimensions {dimensions} must be distinct axes of an array of "
+                         f"rank {x.ndim}")
+    return x
+
+
+rev_p.def_jvp(lambda p, t, dimensions: (rev(p[0], dimensions), rev(t[0], dimensions)))
+rev_p.def_transpose(lambda ct, x, dimensions: [rev(ct, dimensions)])
+
+
+def rev(operand, dimensions):
+    """Reverse ``operand`` along each axis in ``dimensions`` (lax.rev; jnp.flip builds on it)."""
+    dimensions = tuple(sorted(int(d) for d in dimensions))
+    if not dimensions:
+        return operand
+    return rev_p.bind(operand, dimensions=dimensions)
+
+
 __all__ = ["broadcast_in_dim", "broadcast_to_rank_aligned", "reshape", "transpose", "squeeze",
-           "expand_dims", "is_undefined_primal"]
+           "expand_dims", "rev", "is_undefined_primal"]
 
 
 # ---------------------------------------------------------------------------
@@ -206,6 +234,12 @@ def _squeeze_batch(args, dims, *, dimensions):
     return squeeze(x, tuple(d + 1 for d in dimensions)), 0
 
 
+@rev_p.def_batch
+def _rev_batch(args, dims, *, dimensions):
+    x = move_to_front(args[0], dims[0])
+    return rev(x, tuple(d + 1 for d in dimensions)), 0
+
+
 # ---------------------------------------------------------------------------
 # iota: 0, 1, 2, ... along one dimension of a new array (what arange builds on)
 # ---------------------------------------------------------------------------
@@ -221,6 +255,7 @@ def _iota_impl(*, dtype, shape, dimension):
 
 
 iota_p.def_abstract_eval(lambda *, dtype, shape, dimension: ShapedArray(shape, dtype, False))
+# iota takes no operands, so it is never batched and its jvp is never asked for (no tangents in).
 
 
 def iota(dtype, size):
