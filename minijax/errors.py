@@ -1,13 +1,34 @@
 """Errors that teach.
 
 Each error says what happened, why JAX forbids it, and how to fix it. The
-class names match ``jax.errors`` so ``except jax.errors.X`` works for both.
+class names and base classes match ``jax.errors``, so ``except
+jax.errors.TracerBoolConversionError`` (or ``except TypeError``) works for both.
+
+The common cause of the tracer errors: inside ``jit``, ``vmap`` or
+``make_jaxpr`` your function runs on *tracers*, stand-ins that know a value's
+shape and dtype but not its contents. Anything that needs the contents while
+Python runs -- ``if x > 0``, ``int(x)``, ``np.asarray(x)`` -- cannot work there.
+(Under plain ``grad`` the values are concrete, so such code works.)
 """
 from __future__ import annotations
 
+__all__ = [
+    "JAXTypeError", "JAXIndexError", "ConcretizationTypeError", "TracerBoolConversionError",
+    "TracerIntegerConversionError", "TracerArrayConversionError", "UnexpectedTracerError",
+    "NonConcreteBooleanIndexError", "KeyReuseError",
+]
+
 
 class JAXTypeError(TypeError):
-    pass
+    """Base class of minijax's TypeErrors (as in ``jax.errors``)."""
+
+
+class JAXIndexError(IndexError):
+    """Base class of minijax's IndexErrors (as in ``jax.errors``)."""
+
+
+_STATIC_HINT = ("mark the argument static, e.g. jit(f, static_argnums=(0,)), so it stays a "
+                "Python value")
 
 
 class ConcretizationTypeError(JAXTypeError):
@@ -15,87 +36,101 @@ class ConcretizationTypeError(JAXTypeError):
 
     def __init__(self, tracer, context: str = ""):
         super().__init__(
-            f"Abstract tracer value encountered where concrete value is expected: {_describe(tracer)}\n"
+            f"Abstract tracer value encountered where concrete value is expected: traced array "
+            f"with shape {_shape(tracer)} ({_describe(tracer)}).\n"
             f"{context}"
-            "While tracing (under jit, vmap, or make_jaxpr), values are abstract: only their shape "
-            "and dtype are known, not their contents, so Python cannot decide anything that depends "
-            "on them.\n"
-            "How to fix it: express value-dependent logic with minijax.lax.cond / lax.switch / "
-            "jnp.where, loops with lax.fori_loop / lax.while_loop / lax.scan, or mark the argument "
-            "static with jit(f, static_argnums=...) so it stays a Python value.")
+            "What happened: Python needed the actual number inside a traced value (float(x), "
+            "x.item(), a shape or an axis computed from x, ...).\n"
+            "Why: under jit, vmap and make_jaxpr a value is abstract -- only its shape and dtype "
+            "are known while your Python code runs, not its contents.\n"
+            "How to fix it: keep the computation in minijax.numpy (x.astype(float) instead of "
+            "float(x)); choose with jnp.where or lax.cond; loop with lax.fori_loop / "
+            f"lax.while_loop; or {_STATIC_HINT}.")
 
 
 class TracerBoolConversionError(ConcretizationTypeError):
-    """``if x:`` / ``bool(x)`` on a traced value."""
+    """``if x:`` / ``bool(x)`` / ``and``/``or``/``not`` on a traced value."""
 
     def __init__(self, tracer):
         JAXTypeError.__init__(
             self,
             f"Attempted boolean conversion of traced array with shape {_shape(tracer)}.\n"
-            f"The value is a tracer ({_describe(tracer)}): under jit/vmap its contents are not known "
-            "while Python runs your function, so `if`, `while`, `and`, `or` and `not` cannot look "
-            "at it.\n"
-            "How to fix it: choose between values with jnp.where(cond, a, b) or "
-            "lax.cond(pred, true_fun, false_fun, *operands); loop with lax.while_loop; or pass the "
-            "deciding argument as static: jit(f, static_argnums=(i,)).")
+            f"What happened: Python's `if`, `while`, `and`, `or` or `not` asked for the truth value "
+            f"of a tracer ({_describe(tracer)}).\n"
+            "Why: under jit, vmap and make_jaxpr the contents of a value are not known while your "
+            "Python code runs, so Python cannot pick a branch. (Under plain grad it works, because "
+            "there the values are concrete.)\n"
+            "How to fix it: choose between values with jnp.where(cond, a, b), or between functions "
+            "with lax.cond(pred, true_fun, false_fun, operand); loop with lax.while_loop; or "
+            f"{_STATIC_HINT}.")
 
 
-class TracerIntegerConversionError(ConcretizationTypeError):
-    """``int(x)``, ``range(x)`` or using a tracer as a Python index."""
-
-    def __init__(self, tracer):
-        JAXTypeError.__init__(
-            self,
-            f"The __index__() method was called on traced array with shape {_shape(tracer)}.\n"
-            f"The value is a tracer ({_describe(tracer)}), so it has no concrete integer value while "
-            "Python runs your function; it cannot size a range(), index a Python list, or become an "
-            "int().\n"
-            "How to fix it: mark the argument static with jit(f, static_argnums=(i,)), loop with "
-            "lax.fori_loop(0, n, body, init), or index arrays with traced integers directly "
-            "(x[i] works under jit).")
-
-
-class TracerArrayConversionError(JAXTypeError):
-    """``np.asarray(tracer)``: NumPy cannot see inside a trace."""
+class TracerIntegerConversionError(JAXTypeError):
+    """``range(x)``, ``list[x]``, ``operator.index(x)`` on a traced value."""
 
     def __init__(self, tracer):
         super().__init__(
-            f"The numpy.ndarray conversion method __array__() was called on traced array with shape "
-            f"{_shape(tracer)} ({_describe(tracer)}).\n"
-            "NumPy functions run eagerly on concrete data and cannot be recorded into a trace.\n"
-            "How to fix it: use minijax.numpy (import minijax.numpy as jnp) instead of numpy inside "
-            "functions you transform, e.g. jnp.sin(x) instead of np.sin(x).")
+            f"The __index__() method was called on traced array with shape {_shape(tracer)}.\n"
+            f"What happened: a tracer ({_describe(tracer)}) was used where Python needs a plain "
+            "int: range(x), indexing a Python list or tuple with x, or int(x).\n"
+            "Why: under jit, vmap and make_jaxpr the integer's value is not known while your "
+            "Python code runs.\n"
+            "How to fix it: index arrays (not lists) with traced integers -- x[i] works; loop with "
+            f"lax.fori_loop(0, n, body, init); or {_STATIC_HINT}.")
 
 
-class UnexpectedTracerError(Exception):
+class TracerArrayConversionError(JAXTypeError):
+    """``np.asarray(tracer)``, ``np.sin(tracer)``: NumPy cannot see inside a trace."""
+
+    def __init__(self, tracer):
+        super().__init__(
+            f"The numpy.ndarray conversion method __array__() was called on traced array with "
+            f"shape {_shape(tracer)} ({_describe(tracer)}).\n"
+            "What happened: a NumPy function (np.sin, np.asarray, ...) received a tracer.\n"
+            "Why: NumPy computes immediately on concrete data; it cannot record its work into a "
+            "trace, so transformations (grad, jit, vmap) could not see through it.\n"
+            "How to fix it: use minijax.numpy inside functions you transform "
+            "(import minijax.numpy as jnp; jnp.sin(x) instead of np.sin(x)).")
+
+
+class UnexpectedTracerError(JAXTypeError):
     """A tracer escaped the transformation that created it (a 'leaked tracer')."""
 
     def __init__(self, tracer):
         super().__init__(
-            f"Encountered an unexpected tracer: {_describe(tracer)}.\n"
-            "A tracer created inside a transformed function (jit, grad, vmap, ...) was stored "
-            "outside it -- in a global, a list, or an attribute -- and used after the "
-            "transformation finished. Its trace no longer exists, so the value has no meaning.\n"
+            f"Encountered an unexpected tracer: {_describe(tracer)} with shape {_shape(tracer)}.\n"
+            "What happened: a value created inside a transformed function (jit, grad, vmap, "
+            "make_jaxpr, ...) was stored outside it -- in a global, a list, or an attribute -- "
+            "and used after the transformation finished (a 'leaked tracer').\n"
+            "Why: a tracer only means something while its transformation runs; afterwards there "
+            "is no trace left to record or compute with it.\n"
             "How to fix it: return every value you need from the transformed function instead of "
-            "storing it on the side; keep functions pure.")
+            "storing it on the side; keep transformed functions pure (no side effects).")
 
 
-class NonConcreteBooleanIndexError(JAXTypeError):
+class NonConcreteBooleanIndexError(JAXIndexError):
+    """``x[mask]`` with a traced boolean mask."""
+
     def __init__(self, tracer):
         super().__init__(
-            f"Array boolean indices must be concrete; got {_describe(tracer)}.\n"
-            "Boolean-mask indexing produces an array whose size depends on the data, and shapes must "
-            "be known while tracing.\n"
-            "How to fix it: use jnp.where(mask, x, 0) to keep the shape, or jnp.sum(x, where=mask) "
-            "for reductions.")
+            f"Array boolean indices must be concrete; got {_describe(tracer)} with shape "
+            f"{_shape(tracer)}.\n"
+            "Why: boolean-mask indexing makes an array whose size depends on the data, but under "
+            "jit and vmap every shape must be known before the data is.\n"
+            "How to fix it: keep the shape with jnp.where(mask, x, 0), or reduce with "
+            "jnp.sum(x, where=mask).")
 
 
-class KeyReuseError(RuntimeError):
-    pass
+class KeyReuseError(JAXTypeError):
+    """A PRNG key was used twice (random numbers would repeat)."""
 
 
 def _shape(tracer):
-    return getattr(getattr(tracer, "aval", None), "shape", "?")
+    """JAX's way of writing an abstract value: ``float32[3,4]``."""
+    aval = getattr(tracer, "aval", None)
+    if aval is None:
+        return "?"
+    return f"{aval.dtype.name}[{','.join(map(str, aval.shape))}]"
 
 
 def _describe(tracer):

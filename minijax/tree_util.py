@@ -169,10 +169,9 @@ class PyTreeDef:
         if self.node is type(None):
             return "None"
         name = getattr(self.node, "__name__", str(self.node))
-        if _is_namedtuple(self.node):
-            return f"{name}(" + ", ".join(
-                f"{f}={v}" for f, v in zip(self.node._fields, kids)) + ")"
-        return f"CustomNode({name}[{self.aux!r}], [{', '.join(kids)}])"
+        if _is_namedtuple(self.node):  # JAX prints namedtuples as custom nodes too
+            return f"CustomNode(namedtuple[{name}], [{', '.join(kids)}])"
+        return f"CustomNode({name}[{self.aux}], [{', '.join(kids)}])"
 
     def __repr__(self):
         return f"PyTreeDef({self._repr_inner()})"

@@ -56,6 +56,7 @@ def jvp(fun, primals, tangents, has_aux=False):
                              f"{get_aval(p).shape}, tangent {get_aval(t).shape}.")
     flat_fun, out_tree = flatten_fun(_with_aux(fun, has_aux), tree_structure(((tuple(primals)), {})))
     out_p, out_t = ad.jvp_flat(lambda *xs: flat_fun(*xs), p_leaves, t_leaves)
+    out_t = [_match_input(t, p) for t, p in zip(out_t, out_p)]
     return _split_aux(out_tree(), out_p, out_t, has_aux)
 
 
@@ -101,8 +102,9 @@ def linearize(fun, *primals, has_aux=False):
             raise TypeError(f"linearized function expects tangents structured like the primals, "
                             f"{tree_structure(primals)}; got {t_tree}.")
         from .core import eval_jaxpr
-        outs = eval_jaxpr(jaxpr, residuals, *t_leaves)
-        return tree_unflatten(tree_structure(out), outs[:n_out])
+        outs = eval_jaxpr(jaxpr, residuals, *map(_as_float_input, t_leaves))
+        outs = [_match_input(t, p) for t, p in zip(outs[:n_out], primals_out)]
+        return tree_unflatten(tree_structure(out), outs)
 
     return (out, f_jvp, aux) if has_aux else (out, f_jvp)
 
@@ -145,19 +147,29 @@ def _match_input(ct, primal):
     return convert_element_type(ct, aval.dtype, weak_type=aval.weak_type)
 
 
+# JAX's dtype for the "gradient" of an integer input: a structured dtype with no data.
+float0 = np.dtype([("float0", np.void, 0)])
+
+
 def _float0_zeros(aval):
-    """Integer inputs get a zero gradient (JAX uses the special float0 dtype here)."""
-    from ..numpy import zeros
-    return zeros(aval.shape, aval.dtype)
+    """Integer inputs (with ``allow_int=True``) get a float0 zero: there is no direction to move in."""
+    return np.zeros(aval.shape, dtype=float0)
 
 
 def _normalize_argnums(argnums, nargs, fname):
+    """``argnums`` (an int or a tuple of ints, negative allowed) -> (single, positive tuple)."""
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     for a in nums:
-        if not isinstance(a, int) or not -nargs <= a < nargs:
-            raise ValueError(f"{fname}: argnums={argnums!r} is out of range for a function called "
-                             f"with {nargs} positional argument(s).")
+        if not isinstance(a, int):
+            raise TypeError(f"{fname}: argnums must be an int or a tuple of ints, got {argnums!r}.")
+        if a >= nargs:
+            raise TypeError(f"differentiating with respect to argnums={argnums!r} requires at least "
+                            f"{a + 1} positional arguments to be passed by the caller, but got only "
+                            f"{nargs} positional arguments.")
+        if a < -nargs:
+            raise ValueError(f"{fname}: argnums={argnums!r} must be >= -len(args) = {-nargs}; "
+                             f"a negative argnum counts from the last positional argument.")
     return single, tuple(a % nargs for a in nums)
 
 
@@ -182,10 +194,12 @@ def value_and_grad(fun, argnums=0, has_aux=False, allow_int=False):
         result = vjp(partial_fun, *diff_args, has_aux=has_aux)
         out, f_vjp = result[0], result[1]
         out_aval = get_aval(_as_float_input(out)) if not isinstance(out, (list, tuple, dict)) else None
-        if out_aval is None or out_aval.shape != ():
-            shape = out_aval.shape if out_aval else type(out).__name__
+        if out_aval is None:
+            raise TypeError(f"Gradient only defined for scalar-output functions. Output was "
+                            f"{out!r}. (For a container of outputs use jacrev or vjp.)")
+        if out_aval.shape != ():
             raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: "
-                            f"{shape}.")
+                            f"{out_aval.shape}.")
         if not dtypes.is_inexact(out_aval.dtype):
             raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype "
                             f"of np.floating), but got {out_aval.dtype.name}. For holomorphic or "
@@ -218,113 +232,128 @@ def grad(fun, argnums=0, has_aux=False, allow_int=False):
     return grad_f
 
 
+def _size(x):
+    return int(np.prod(get_aval(x).shape, dtype=np.int64))
+
+
 def _std_basis(leaves):
-    """Identity 'matrix' for flat leaves: one one-hot tangent vector per input element."""
-    from .. import numpy as jnp
-    sizes = [int(np.prod(get_aval(x).shape, dtype=np.int64)) for x in leaves]
-    total = sum(sizes)
-    dtype = dtypes.result_type(*[(get_aval(x).dtype, False) for x in leaves])[0] if leaves else None
-    eye = jnp.eye(total, dtype=dtype)
-    outs, start = [], 0
-    for x, n in zip(leaves, sizes):
-        block = eye[:, start:start + n]
-        outs.append(jnp.reshape(block, (total,) + get_aval(x).shape))
+    """The identity matrix, cut into one block per leaf: ``total`` one-hot tangents per leaf.
+
+    Leaf ``k`` gets an array of shape ``(total,) + leaf.shape``; row ``i`` is the ``i``-th
+    one-hot direction of the *concatenated* flat input, restricted to that leaf.
+    """
+    from .. import lax
+    total = sum(_size(x) for x in leaves)
+    eye = lax.eq(lax.broadcasted_iota(np.int32, (total, total), 0),
+                 lax.broadcasted_iota(np.int32, (total, total), 1))
+    blocks, start = [], 0
+    for x in leaves:
+        n, aval = _size(x), get_aval(x)
+        block = lax.slice_in_dim(eye, start, start + n, axis=1)
+        block = lax.convert_element_type(block, aval.dtype)
+        blocks.append(lax.reshape(block, (total,) + aval.shape))
         start += n
-    return outs, total
+    return blocks, total
+
+
+def _split_axis(t, axis, leaves, shape_of):
+    """Cut axis ``axis`` of ``t`` (length sum of leaf sizes) into one piece per leaf, reshaped."""
+    from .. import lax
+    pieces, start = [], 0
+    for x in leaves:
+        n = _size(x)
+        piece = lax.slice_in_dim(t, start, start + n, axis=axis)
+        pieces.append(lax.reshape(piece, shape_of(x)))
+        start += n
+    return pieces
+
+
+def _diff_args(args, argnums, fname, allow_int=False):
+    single, nums = _normalize_argnums(argnums, len(args), fname)
+    diff = tuple(_as_float_tree(args[i]) for i in nums)
+    for i, a in zip(nums, diff):
+        for leaf in tree_flatten(a)[0]:
+            _check_differentiable_input(leaf, i, fname, allow_int)
+    return single, nums, diff
+
+
+def _substitute(fun, args, kwargs, nums):
+    """``fun`` as a function of the differentiated arguments only."""
+    def partial_fun(*diff):
+        full = list(args)
+        for i, d in zip(nums, diff):
+            full[i] = d
+        return fun(*full, **kwargs)
+    return partial_fun
 
 
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
-    """Jacobian by forward mode: one JVP per input element (vmapped). Cheap for tall Jacobians."""
+    """Jacobian by forward mode: one JVP per *input* element, all at once with ``vmap``.
+
+    Cheap when there are few inputs and many outputs (a tall Jacobian). The result is nested
+    as ``out_tree`` of ``arg_tree``: ``jac[out_leaf][arg_leaf]`` has shape
+    ``out.shape + arg.shape``.
+    """
 
     @functools.wraps(fun)
-    def jac_f(*args):
-        from .. import numpy as jnp
+    def jacfun(*args, **kwargs):
         from .interpreters.batching import vmap
-        single, nums = _normalize_argnums(argnums, len(args), "jacfwd")
-        diff = tuple(_as_float_tree(args[i]) for i in nums)
-        for i, a in zip(nums, diff):
-            for leaf in tree_flatten(a)[0]:
-                _check_differentiable_input(leaf, i, "jacfwd", False)
+        single, nums, diff = _diff_args(args, argnums, "jacfwd")
+        partial_fun = _substitute(fun, args, kwargs, nums)
         d_leaves, d_tree = tree_flatten(diff)
-        basis, total = _std_basis(d_leaves)
+        basis, _ = _std_basis(d_leaves)
 
-        def partial_fun(*flat):
-            full = list(args)
-            for i, d in zip(nums, tree_unflatten(d_tree, flat)):
-                full[i] = d
-            return fun(*full)
+        def push(*tangent_leaves):
+            tangents = tree_unflatten(d_tree, tangent_leaves)
+            res = jvp(partial_fun, diff, tangents, has_aux=has_aux)
+            return (res[0], res[1], res[2]) if has_aux else (res[0], res[1], None)
 
-        def push(*tangent):
-            return jvp(partial_fun, tuple(d_leaves), tuple(tangent), has_aux=has_aux)[1]
+        # Primal outputs (and aux) are the same for every basis vector: out_axes=None.
+        out, tangents, aux = vmap(push, in_axes=0, out_axes=(None, -1, None))(*basis)
 
-        result = partial_fun(*d_leaves)
-        out, aux = result if has_aux else (result, None)
-        tangents = vmap(push, in_axes=0, out_axes=-1)(*basis)
-
-        def split(t, o):
-            # t has shape out_shape + (total,); split the trailing axis per input leaf.
-            pieces, start = [], 0
-            for x in d_leaves:
-                n = int(np.prod(get_aval(x).shape, dtype=np.int64))
-                block = t[..., start:start + n]
-                pieces.append(jnp.reshape(block, get_aval(o).shape + get_aval(x).shape))
-                start += n
+        def per_out(t, o):
+            o_shape = get_aval(o).shape
+            pieces = _split_axis(t, len(o_shape), d_leaves, lambda x: o_shape + get_aval(x).shape)
             per_arg = tree_unflatten(d_tree, pieces)
             return per_arg[0] if single else per_arg
 
-        jac = tree_map(split, tangents, out)
+        jac = tree_map(per_out, tangents, out)
         return (jac, aux) if has_aux else jac
 
-    return jac_f
+    return jacfun
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
-    """Jacobian by reverse mode: one VJP per output element (vmapped). Cheap for wide Jacobians."""
+    """Jacobian by reverse mode: one VJP per *output* element, all at once with ``vmap``.
+
+    Cheap when there are few outputs and many inputs (a wide Jacobian, e.g. a gradient).
+    Same layout as ``jacfwd``: ``jac[out_leaf][arg_leaf]``.
+    """
 
     @functools.wraps(fun)
-    def jac_f(*args):
-        from .. import numpy as jnp
+    def jacfun(*args, **kwargs):
         from .interpreters.batching import vmap
-        single, nums = _normalize_argnums(argnums, len(args), "jacrev")
-        diff = tuple(_as_float_tree(args[i]) for i in nums)
-        for i, a in zip(nums, diff):
-            for leaf in tree_flatten(a)[0]:
-                _check_differentiable_input(leaf, i, "jacrev", allow_int)
-
-        def partial_fun(*d):
-            full = list(args)
-            for i, x in zip(nums, d):
-                full[i] = x
-            return fun(*full)
-
+        single, nums, diff = _diff_args(args, argnums, "jacrev", allow_int)
+        partial_fun = _substitute(fun, args, kwargs, nums)
         result = vjp(partial_fun, *diff, has_aux=has_aux)
         out, f_vjp = result[0], result[1]
         o_leaves, o_tree = tree_flatten(out)
-        basis, total = _std_basis(o_leaves)
-        cts = vmap(lambda *ct: f_vjp(tree_unflatten(o_tree, ct)), in_axes=0, out_axes=0)(*basis)
+        basis, _ = _std_basis(o_leaves)
+        cts = vmap(lambda *ct: f_vjp(tree_unflatten(o_tree, ct)))(*basis)
 
-        # cts: per-argument trees with a leading axis of size `total` (all output elements).
-        def per_output(ct_leaf, x):
-            pieces, start = [], 0
-            for o in o_leaves:
-                n = int(np.prod(get_aval(o).shape, dtype=np.int64))
-                block = ct_leaf[start:start + n]
-                pieces.append(jnp.reshape(block, get_aval(o).shape + get_aval(x).shape))
-                start += n
-            return pieces
-
-        arg_leaves, arg_tree = tree_flatten(cts)
-        diff_leaves = tree_flatten(diff)[0]
-        split = [per_output(c, x) for c, x in zip(arg_leaves, diff_leaves)]
-        # Rebuild as out_tree of (arg tree) -- JAX's layout: jac[out][arg].
+        # cts: one tree per argument; each leaf has a leading axis over all output elements.
+        d_leaves = tree_flatten(diff)[0]
+        ct_leaves, ct_tree = tree_flatten(cts)
+        split = [_split_axis(c, 0, o_leaves, lambda o, x=x: get_aval(o).shape + get_aval(x).shape)
+                 for c, x in zip(ct_leaves, d_leaves)]
         per_out = []
         for k in range(len(o_leaves)):
-            args_tree = tree_unflatten(arg_tree, [s[k] for s in split])
-            per_out.append(args_tree[0] if single else args_tree)
+            arg_tree = tree_unflatten(ct_tree, [pieces[k] for pieces in split])
+            per_out.append(arg_tree[0] if single else arg_tree)
         jac = tree_unflatten(o_tree, per_out)
         return (jac, result[2]) if has_aux else jac
 
-    return jac_f
+    return jacfun
 
 
 jacobian = jacrev

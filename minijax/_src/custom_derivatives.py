@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 
-from .core import Primitive, find_top_trace, get_aval
+from .core import Primitive, find_top_trace, full_lower, get_aval
 from ..tree_util import tree_flatten, tree_unflatten
 
 
@@ -83,11 +83,8 @@ class custom_jvp:
             t_leaves = [_match_dtype(t, p) for t, p in zip(t_leaves, out_leaves)]
             return out_leaves, t_leaves
 
-        trace = find_top_trace(leaves)
-        tracers = [trace.full_raise(x) for x in leaves]
-        outs = trace.process_custom_jvp_call(flat_fun, flat_jvp, tracers)
-        from .core import full_lower
-        return tree_unflatten(out_tree["t"], [full_lower(o) for o in outs])
+        outs = custom_jvp_call(flat_fun, flat_jvp, leaves)
+        return tree_unflatten(out_tree["t"], outs)
 
 
 def _match_dtype(t, like):
@@ -143,11 +140,76 @@ class custom_vjp:
                                 f"matching the arguments' structure {in_tree}, got {tree}.")
             return flat
 
-        trace = find_top_trace(leaves)
-        tracers = [trace.full_raise(x) for x in leaves]
-        outs = trace.process_custom_vjp_call(flat_fun, flat_fwd, flat_bwd, tracers)
-        from .core import full_lower
-        return tree_unflatten(out_tree["t"], [full_lower(o) for o in outs])
+        outs = custom_vjp_call(flat_fun, flat_fwd, flat_bwd, leaves)
+        return tree_unflatten(out_tree["t"], outs)
+
+
+# ---------------------------------------------------------------------------
+# Dispatch: the top trace decides what a custom-derivative call means
+# ---------------------------------------------------------------------------
+def custom_jvp_call(fun, jvp, args):
+    """Call ``fun`` (flat list in, flat list out) with JVP rule ``jvp(primals, tangents)``.
+
+    The highest trace among ``args`` handles the call: the JVP trace applies the rule,
+    vmap batches both ``fun`` and ``jvp`` (see ``batch_custom_jvp_call``), everything else
+    just runs ``fun``.
+    """
+    trace = find_top_trace(args)
+    tracers = [trace.full_raise(x) for x in args]
+    return [full_lower(o) for o in trace.process_custom_jvp_call(fun, jvp, tracers)]
+
+
+def custom_vjp_call(fun, fwd, bwd, args):
+    """Like ``custom_jvp_call`` for ``fwd(primals) -> (outs, residuals)``, ``bwd(res, cts)``."""
+    trace = find_top_trace(args)
+    tracers = [trace.full_raise(x) for x in args]
+    return [full_lower(o) for o in trace.process_custom_vjp_call(fun, fwd, bwd, tracers)]
+
+
+def _batched_inputs(trace, tracers):
+    from .primitives.batch_util import move_to_front
+    vals = [t.val if d is None else move_to_front(t.val, d)
+            for t, d in ((t, t.batch_dim) for t in tracers)]
+    dims = [None if t.batch_dim is None else 0 for t in tracers]
+    return vals, dims, trace.axis_size
+
+
+def batch_custom_jvp_call(trace, fun, jvp, tracers):
+    """vmap of a custom_jvp function: a new custom_jvp function on whole batches.
+
+    Its body is ``vmap(fun)`` and its rule is ``vmap(jvp)``, so a transformation
+    *below* vmap (``grad(vmap(f))``) still sees -- and uses -- the custom rule.
+    """
+    from .interpreters.batching import BatchTracer, vmap
+    vals, dims, size = _batched_inputs(trace, tracers)
+    fun_b = vmap(lambda *xs: fun(*xs), in_axes=tuple(dims), axis_size=size)
+
+    def jvp_b(primals, tangents):
+        # A tangent has the shape of its primal, so it is batched exactly where the primal is.
+        return vmap(lambda p, t: tuple(jvp(list(p), list(t))), in_axes=(list(dims), list(dims)),
+                    axis_size=size)(list(primals), list(tangents))
+
+    outs = custom_jvp_call(lambda *xs: list(fun_b(*xs)), lambda p, t: list(map(list, jvp_b(p, t))),
+                           vals)
+    return [BatchTracer(trace, o, 0) for o in outs]
+
+
+def batch_custom_vjp_call(trace, fun, fwd, bwd, tracers):
+    """vmap of a custom_vjp function: batch ``fun``, ``fwd`` and ``bwd`` (residuals at axis 0)."""
+    from .interpreters.batching import BatchTracer, vmap
+    from .primitives.reductions import reduce_sum
+    vals, dims, size = _batched_inputs(trace, tracers)
+    fun_b = vmap(lambda *xs: fun(*xs), in_axes=tuple(dims), axis_size=size)
+    fwd_b = vmap(lambda xs: fwd(list(xs)), in_axes=(list(dims),), axis_size=size)
+
+    def bwd_b(res, cts):
+        cts_in = vmap(lambda r, c: bwd(r, list(c)), axis_size=size)(res, list(cts))
+        # An input that was the same for every example collects the sum of its cotangents.
+        return [ct if d is not None else reduce_sum(ct, (0,)) for ct, d in zip(cts_in, dims)]
+
+    outs = custom_vjp_call(lambda *xs: list(fun_b(*xs)),
+                           lambda p: (lambda o: (list(o[0]), o[1]))(fwd_b(list(p))), bwd_b, vals)
+    return [BatchTracer(trace, o, 0) for o in outs]
 
 
 # ---------------------------------------------------------------------------
