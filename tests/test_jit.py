@@ -251,3 +251,29 @@ def test_disk_cache_is_reused_by_a_fresh_process(tmp_path):
     assert (int(hits1), int(misses1)) == (0, 1)   # compiled and written to disk
     assert (int(hits2), int(misses2)) == (1, 0)   # loaded from disk, not recompiled
     assert value1 == value2
+
+
+def test_custom_rules_survive_staging():
+    @jax.custom_jvp
+    def softplus(x):
+        return jnp.log1p(jnp.exp(x))
+
+    @softplus.defjvp
+    def softplus_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return softplus(x), t / (1.0 + jnp.exp(-x))
+
+    @jax.custom_vjp
+    def clip_gradient(x):
+        return x
+    clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (jnp.clip(g, -1.0, 1.0),))
+
+    x = jnp.array([100.0, 1.0, -3.0])
+    f = lambda x: jnp.sum(softplus(x))
+    expected = 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
+    for g in (jax.grad(jax.jit(f)), jax.jit(jax.grad(f))):
+        np.testing.assert_allclose(np.asarray(g(x)), expected, rtol=1e-6)   # no NaN at x = 100
+    assert "custom_jvp_call" in str(jax.make_jaxpr(f)(x))
+    h = lambda x: jnp.sum(clip_gradient(x) * 10.0)
+    assert jax.grad(jax.jit(h))(x).tolist() == [1.0, 1.0, 1.0]
+    assert float(jax.jit(h)(x)) == float(h(x))

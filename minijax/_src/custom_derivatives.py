@@ -241,3 +241,93 @@ def custom_lin(residuals, tangents, bwd, out_avals):
     res_leaves, res_tree = tree_flatten(residuals)
     return custom_lin_p.bind(*res_leaves, *tangents, num_res=len(res_leaves), bwd=bwd,
                              out_avals=tuple(out_avals), res_tree=res_tree)
+
+
+# ---------------------------------------------------------------------------
+# Staged custom rules: under make_jaxpr / jit a custom_jvp (custom_vjp) function becomes ONE
+# equation that remembers its rule, so differentiating the staged program later (grad of a
+# jitted function) still uses the rule instead of differentiating the body.
+# ---------------------------------------------------------------------------
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+
+
+def _call_body(args, call_jaxpr):
+    from .core import eval_jaxpr
+    return eval_jaxpr(call_jaxpr, [], *args)
+
+
+for _p in (custom_jvp_call_p, custom_vjp_call_p):
+    _p.def_abstract_eval(lambda *avals, call_jaxpr, num_consts, **_: call_jaxpr.out_avals)
+    _p.def_impl(lambda *args, call_jaxpr, num_consts, **_: _call_body(args, call_jaxpr))
+
+
+@custom_jvp_call_p.def_jvp
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp, num_consts):
+    # Closed-over constants are fixed values of the staged function: only the arguments carry
+    # tangents into the user's rule.
+    consts = list(primals[:num_consts])
+    outs, t_outs = jvp(list(primals[num_consts:]), list(tangents[num_consts:]))
+    del consts
+    return outs, t_outs
+
+
+@custom_vjp_call_p.def_jvp
+def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd, bwd, num_consts):
+    args, arg_tangents = list(primals[num_consts:]), list(tangents[num_consts:])
+    outs, residuals = fwd(args)
+    return outs, custom_lin(residuals, arg_tangents, bwd, [get_aval(o) for o in outs])
+
+
+@custom_jvp_call_p.def_batch
+def _custom_jvp_call_batch(args, dims, *, call_jaxpr, jvp, num_consts):
+    from .interpreters.batching import vmap
+    from .primitives.batch_util import batch_size, bdim_at_front
+    size = batch_size(args, dims)
+    vals = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    consts, xs = vals[:num_consts], vals[num_consts:]
+    fun_b = vmap(lambda *a: _call_body(a, call_jaxpr), axis_size=size)
+
+    def jvp_b(p, t):
+        out = vmap(lambda p, t: tuple(map(list, jvp(list(p), list(t)))), axis_size=size)(p, t)
+        return list(out[0]), list(out[1])
+
+    outs = custom_jvp_call(lambda *a: list(fun_b(*consts, *a)), jvp_b, xs)
+    return outs, [0] * len(outs)
+
+
+@custom_vjp_call_p.def_batch
+def _custom_vjp_call_batch(args, dims, *, call_jaxpr, fwd, bwd, num_consts):
+    from .interpreters.batching import vmap
+    from .primitives.batch_util import batch_size, bdim_at_front
+    size = batch_size(args, dims)
+    vals = [bdim_at_front(x, d, size) for x, d in zip(args, dims)]
+    consts, xs = vals[:num_consts], vals[num_consts:]
+    fun_b = vmap(lambda *a: _call_body(a, call_jaxpr), axis_size=size)
+    fwd_b = vmap(lambda p: (lambda o: (list(o[0]), o[1]))(fwd(list(p))), axis_size=size)
+
+    def bwd_b(res, cts):
+        return list(vmap(lambda r, c: bwd(r, list(c)), axis_size=size)(res, list(cts)))
+
+    outs = custom_vjp_call(lambda *a: list(fun_b(*consts, *a)), lambda p: fwd_b(list(p)), bwd_b,
+                           xs)
+    return outs, [0] * len(outs)
+
+
+def stage_custom_jvp_call(trace, fun, jvp, tracers):
+    """How a staging trace (make_jaxpr/jit) records a custom_jvp call: one equation."""
+    from .interpreters.tracing import trace_to_jaxpr
+    from .core import Jaxpr
+    jaxpr, consts = trace_to_jaxpr(fun, [t.aval for t in tracers])
+    call = Jaxpr([], list(jaxpr.constvars) + list(jaxpr.invars), jaxpr.eqns, jaxpr.outvars)
+    return custom_jvp_call_p.bind(*consts, *tracers, call_jaxpr=call, jvp=jvp,
+                                  num_consts=len(consts))
+
+
+def stage_custom_vjp_call(trace, fun, fwd, bwd, tracers):
+    from .interpreters.tracing import trace_to_jaxpr
+    from .core import Jaxpr
+    jaxpr, consts = trace_to_jaxpr(fun, [t.aval for t in tracers])
+    call = Jaxpr([], list(jaxpr.constvars) + list(jaxpr.invars), jaxpr.eqns, jaxpr.outvars)
+    return custom_vjp_call_p.bind(*consts, *tracers, call_jaxpr=call, fwd=fwd, bwd=bwd,
+                                  num_consts=len(consts))

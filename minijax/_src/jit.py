@@ -91,9 +91,24 @@ def compiled_program(jaxpr: ClosedJaxpr, name: str):
     return program
 
 
+def _inlined_primitives():
+    from .custom_derivatives import custom_jvp_call_p, custom_vjp_call_p
+    return {pjit_p, custom_jvp_call_p, custom_vjp_call_p}
+
+
+class _LazySet:
+    """The primitives spliced into their caller before compiling (looked up lazily)."""
+
+    def __contains__(self, prim):
+        return prim in _inlined_primitives()
+
+
+_INLINED = _LazySet()
+
+
 def inline_calls(jaxpr: core.Jaxpr) -> core.Jaxpr:
     """Splice nested pjit equations (jit inside jit) into one flat program, for better fusion."""
-    if not any(e.primitive is pjit_p for e in jaxpr.eqns):
+    if not any(e.primitive in _INLINED for e in jaxpr.eqns):
         return jaxpr
     eqns, constvars, rename = [], list(jaxpr.constvars), {}
 
@@ -102,12 +117,15 @@ def inline_calls(jaxpr: core.Jaxpr) -> core.Jaxpr:
 
     extra_consts = []
     for eqn in jaxpr.eqns:
-        if eqn.primitive is not pjit_p:
+        if eqn.primitive not in _INLINED:
             eqns.append(core.JaxprEqn(eqn.primitive, [sub(v) for v in eqn.inputs], eqn.params,
                                       eqn.outputs))
             continue
-        inner = inline_calls(eqn.params["jaxpr"].jaxpr)
-        inner_consts = eqn.params["jaxpr"].consts
+        if eqn.primitive is pjit_p:
+            inner = inline_calls(eqn.params["jaxpr"].jaxpr)
+            inner_consts = eqn.params["jaxpr"].consts
+        else:  # custom_jvp_call / custom_vjp_call: at run time, just the body
+            inner, inner_consts = inline_calls(eqn.params["call_jaxpr"]), []
         local = {}
         for v, c in zip(inner.constvars, inner_consts):
             nv = core.Var(v.aval)

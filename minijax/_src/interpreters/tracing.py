@@ -98,6 +98,14 @@ class JaxprTrace(core.Trace):
 
     lift = pure
 
+    def process_custom_jvp_call(self, fun, jvp, tracers):
+        from ..custom_derivatives import stage_custom_jvp_call
+        return stage_custom_jvp_call(self, fun, jvp, tracers)
+
+    def process_custom_vjp_call(self, fun, fwd, bwd, tracers, out_tree_thunk=None):
+        from ..custom_derivatives import stage_custom_vjp_call
+        return stage_custom_vjp_call(self, fun, fwd, bwd, tracers)
+
     def process_primitive(self, primitive, tracers, params):
         avals_out = primitive.abstract_eval(*[t.aval for t in tracers], **params)
         many = primitive.multiple_results
