@@ -284,6 +284,11 @@ def _type_key(x):
 trace_stack.append(MainTrace(0, EvalTrace))
 
 
+def nothing_traced() -> bool:
+    """True when no transformation is active: values are concrete and bind evaluates eagerly."""
+    return len(trace_stack) == 1 and dynamic_trace is None
+
+
 def find_top_trace(args) -> Trace:
     top = trace_stack[0]
     for x in args:

@@ -22,6 +22,7 @@ import logging
 import time
 
 from . import core
+from .array import ArrayImpl, wrap_output
 from .config import config
 from .core import ClosedJaxpr, Primitive, eval_jaxpr, get_aval
 from .interpreters.tracing import abstractify, flatten_fun, trace_to_jaxpr
@@ -179,6 +180,7 @@ class JittedFunction:
         self._static_argnums = _as_tuple(static_argnums)
         self._static_argnames = _as_tuple(static_argnames)
         self._cache: dict = {}
+        self._fast: dict = {}
         self.cache_hits = self.cache_misses = 0
         import inspect  # (imported here: it is slow to import, and only jit needs it)
         try:
@@ -245,9 +247,32 @@ class JittedFunction:
 
     # -- calling ----------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        fast_key = self._fast_key(args, kwargs)
+        if fast_key is not None:
+            run = self._fast.get(fast_key)
+            if run is not None:
+                self.cache_hits += 1
+                return run(args)
         entry, leaves = self._entry(args, kwargs)
         outs = pjit_p.bind(*leaves, name=self.__name__, jaxpr=entry.jaxpr)
+        if fast_key is not None:
+            self._fast[fast_key] = _fast_runner(entry, self.__name__)
         return tree_unflatten(entry.out_tree, outs)
+
+    def _fast_key(self, args, kwargs):
+        """A cheap cache key for the common call: Arrays only, nothing traced, nothing static.
+
+        Returns None when the full path (pytrees, tracers, statics) is needed.
+        """
+        if kwargs or self._static_argnums or self._static_argnames or not core.nothing_traced():
+            return None
+        key = []
+        for a in args:
+            if type(a) is not ArrayImpl:
+                return None
+            v = a._value
+            key.append((v.shape, v.dtype, a.weak_type))
+        return tuple(key)
 
     def lower(self, *args, **kwargs):
         """Trace for these arguments and return a ``Lowered`` (``.as_text()``, ``.compile()``)."""
@@ -260,6 +285,7 @@ class JittedFunction:
 
     def clear_cache(self):
         self._cache.clear()
+        self._fast.clear()
 
     def _cache_size(self):
         return len(self._cache)
@@ -319,6 +345,20 @@ class Compiled:
         outs = self._program(*[np.asarray(x) for x in leaves])
         outs = [wrap_output(o, a) for o, a in zip(outs, self._entry.jaxpr.out_avals)]
         return tree_unflatten(self._entry.out_tree, outs)
+
+
+def _fast_runner(entry, name):
+    """Call the compiled program directly on the Arrays' buffers (no tracing machinery)."""
+    program = compiled_program(entry.jaxpr, name)
+    avals = entry.jaxpr.out_avals
+    tree = entry.out_tree
+    single = tree.num_leaves == 1 and tree.node is None
+
+    def run(args):
+        outs = program(*[a._value for a in args])
+        wrapped = [wrap_output(o, a) for o, a in zip(outs, avals)]
+        return wrapped[0] if single else tree_unflatten(tree, wrapped)
+    return run
 
 
 def _as_tuple(x):

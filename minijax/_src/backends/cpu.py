@@ -288,13 +288,44 @@ class Program:
         pieces = [lowering.PRELUDE]
         for k in kernels:
             parallel = int(np.prod(k.shape, dtype=np.int64)) >= PARALLEL_MIN_SIZE
-            decorator = (f"@numba.njit(cache=True, fastmath=False, parallel={parallel}, "
+            decorator = (f"@numba.njit(cache=True, fastmath={{'reassoc', 'contract'}}, parallel={parallel}, "
                          f"error_model='numpy')")
             pieces.append(decorator + "\n" + emit_kernel(k, parallel))
         self.source = "\n\n\n".join(pieces) + "\n"
         self.module = _load_module(self.source) if kernels else None
         for k in kernels:
             k.fn = getattr(self.module, k.name)
+        self._plan()
+
+    def _plan(self):
+        """Give every value a slot in a flat list, so a call is list indexing, not dict lookups."""
+        slots: dict[int, int] = {}
+        template: list = []
+
+        def slot(v):
+            if isinstance(v, Literal):
+                template.append(np.asarray(v.val, v.aval.dtype))
+                return len(template) - 1
+            if id(v) not in slots:
+                slots[id(v)] = len(template)
+                template.append(None)
+            return slots[id(v)]
+
+        for v, c in zip(self.jaxpr.constvars, self.consts):
+            template[slot(v)] = np.asarray(c)
+        self._in_slots = [slot(v) for v in self.jaxpr.invars]
+        self._plan_steps = []
+        for step in self.steps:
+            if isinstance(step, LoopKernel):
+                ins = [slot(v) for v in step.inputs]
+                self._plan_steps.append((step.fn, None, None, ins, [slot(v) for v in step.outputs]))
+            else:
+                eqn = step.eqn
+                ins = [slot(v) for v in eqn.inputs]
+                dtypes_out = [v.aval.dtype for v in eqn.outputs]
+                self._plan_steps.append((None, eqn, dtypes_out, ins, [slot(v) for v in eqn.outputs]))
+        self._out_slots = [slot(v) for v in self.jaxpr.outvars]
+        self._template = template
 
     def as_text(self) -> str:
         lines = ["# minijax CPU program: steps in order", ""]
@@ -308,29 +339,21 @@ class Program:
         return "\n".join(lines) + "\n\n" + self.source
 
     def __call__(self, *args):
-        env: dict[int, object] = {}
-        for v, c in zip(self.jaxpr.constvars, self.consts):
-            env[id(v)] = _to_numpy(c)
-        for v, a in zip(self.jaxpr.invars, args):
-            env[id(v)] = a
-
-        def read(v):
-            return np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else env[id(v)]
-
-        for step in self.steps:
-            if isinstance(step, LoopKernel):
-                ins = [_c_contiguous(read(v)) for v in step.inputs]
-                outs = step.fn(*ins)
+        env = list(self._template)
+        for i, a in zip(self._in_slots, args):
+            env[i] = a
+        for kernel, eqn, dtypes_out, ins, outs in self._plan_steps:
+            if kernel is not None:
+                results = kernel(*[_c_contiguous(env[i]) for i in ins])
             else:
-                eqn = step.eqn
-                outs = eqn.primitive.impl(*map(read, eqn.inputs), **eqn.params)
-                if not eqn.primitive.multiple_results:
-                    outs = (outs,)
-                outs = [np.asarray(o).astype(v.aval.dtype, copy=False)
-                        for o, v in zip(outs, eqn.outputs)]
-            for v, o in zip(step.outputs, outs):
-                env[id(v)] = o
-        return [read(v) for v in self.jaxpr.outvars]
+                prim = eqn.primitive
+                results = prim.impl(*[env[i] for i in ins], **eqn.params)
+                if not prim.multiple_results:
+                    results = (results,)
+                results = [np.asarray(r).astype(d, copy=False) for r, d in zip(results, dtypes_out)]
+            for i, r in zip(outs, results):
+                env[i] = r
+        return [env[i] for i in self._out_slots]
 
 
 def _to_numpy(x):
@@ -340,7 +363,8 @@ def _to_numpy(x):
 def _c_contiguous(x):
     """The C-ordered array numba kernels are compiled for (keeping rank-0 arrays rank-0,
     which ``np.ascontiguousarray`` would turn into shape (1,))."""
-    x = np.asarray(x)
+    if type(x) is not np.ndarray:
+        x = np.asarray(x)
     return x if x.flags.c_contiguous else np.ascontiguousarray(x).reshape(x.shape)
 
 
