@@ -109,9 +109,14 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
     (lc, rc), (lb, rb) = dimension_numbers
     out_dtype = lhs.dtype if preferred_element_type is None else np.dtype(preferred_element_type)
     if np.promote_types(lhs.dtype, out_dtype) == out_dtype:   # accumulate in the wider type
-        lhs, rhs = lhs.astype(out_dtype), rhs.astype(out_dtype)
-    if lhs.ndim == 2 and rhs.ndim == 2 and (lc, rc) == ((1,), (0,)) and not lb:
-        return (lhs @ rhs).astype(out_dtype)                   # the common case: plain matmul
+        lhs, rhs = lhs.astype(out_dtype, copy=False), rhs.astype(out_dtype, copy=False)
+    if lhs.ndim == 2 and rhs.ndim == 2 and not lb:           # the common case: one BLAS call
+        if (lc, rc) == ((1,), (0,)):
+            return (lhs @ rhs).astype(out_dtype, copy=False)
+        if (lc, rc) == ((0,), (0,)):
+            return (lhs.T @ rhs).astype(out_dtype, copy=False)
+        if (lc, rc) == ((1,), (1,)):
+            return (lhs @ rhs.T).astype(out_dtype, copy=False)
     lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
     sizes = lambda x, dims: tuple(x.shape[d] for d in dims)          # noqa: E731
     prod = lambda s: int(np.prod(s, dtype=np.int64))                 # noqa: E731
