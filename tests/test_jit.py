@@ -277,3 +277,16 @@ def test_custom_rules_survive_staging():
     h = lambda x: jnp.sum(clip_gradient(x) * 10.0)
     assert jax.grad(jax.jit(h))(x).tolist() == [1.0, 1.0, 1.0]
     assert float(jax.jit(h)(x)) == float(h(x))
+
+
+def test_a_kernel_numba_rejects_falls_back_to_numpy_with_a_warning(monkeypatch):
+    from minijax._src.backends import cpu_lowerings
+    # Sabotage one lowering so the generated source cannot compile.
+    monkeypatch.setitem(cpu_lowerings.SCALAR_LOWERINGS, "cosh",
+                        lambda e, a, i: f"undefined_function({a[0]})")
+    f = jax.jit(lambda x: jnp.cosh(x) * 0.25 + 1.0)
+    x = jnp.linspace(-1.0, 1.0, 11)
+    with pytest.warns(RuntimeWarning, match="could not compile"):
+        out = f(x)
+    assert_same(out, jnp.cosh(x) * 0.25 + 1.0)
+    assert_same(f(x), jnp.cosh(x) * 0.25 + 1.0)   # stays on the NumPy path, no second warning

@@ -327,6 +327,20 @@ class Program:
         self._out_slots = [slot(v) for v in self.jaxpr.outvars]
         self._template = template
 
+    def _demote(self, n, error):
+        """Replace loop kernel ``n`` by NumPy evaluation of its equations, and say why once."""
+        import warnings
+        step = [s for s in self.steps if isinstance(s, LoopKernel)][
+            sum(1 for p in self._plan_steps[:n] if p[0] is not None)]
+        warnings.warn(f"minijax could not compile {step.name} with numba "
+                      f"({type(error).__name__}); running it with NumPy instead. Please report "
+                      f"this with the output of jit(f).lower(...).as_text().", RuntimeWarning,
+                      stacklevel=3)
+        fallback = _numpy_kernel(step)
+        entry = self._plan_steps[n]
+        self._plan_steps[n] = (fallback,) + entry[1:]
+        return fallback
+
     def as_text(self) -> str:
         lines = ["# minijax CPU program: steps in order", ""]
         for s in self.steps:
@@ -342,9 +356,14 @@ class Program:
         env = list(self._template)
         for i, a in zip(self._in_slots, args):
             env[i] = a
-        for kernel, eqn, dtypes_out, ins, outs in self._plan_steps:
+        for n, (kernel, eqn, dtypes_out, ins, outs) in enumerate(self._plan_steps):
             if kernel is not None:
-                results = kernel(*[_c_contiguous(env[i]) for i in ins])
+                inputs = [_c_contiguous(env[i]) for i in ins]
+                try:
+                    results = kernel(*inputs)
+                except Exception as error:  # numba refused the kernel: never show its traceback
+                    kernel = self._demote(n, error)
+                    results = kernel(*inputs)
             else:
                 prim = eqn.primitive
                 results = prim.impl(*[env[i] for i in ins], **eqn.params)
@@ -358,6 +377,21 @@ class Program:
 
 def _to_numpy(x):
     return np.asarray(x)
+
+
+def _numpy_kernel(kernel: LoopKernel):
+    """Evaluate a loop kernel's equations one by one with their NumPy implementations."""
+    eqns = kernel.eqns + ([kernel.reduction] if kernel.reduction else [])
+
+    def run(*inputs):
+        env = {id(v): x for v, x in zip(kernel.inputs, inputs)}
+        for eqn in eqns:
+            args = [np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else env[id(v)]
+                    for v in eqn.inputs]
+            out = eqn.primitive.impl(*args, **eqn.params)
+            env[id(eqn.outputs[0])] = np.asarray(out).astype(eqn.outputs[0].aval.dtype, copy=False)
+        return tuple(env[id(v)] for v in kernel.outputs)
+    return run
 
 
 def _c_contiguous(x):
