@@ -613,3 +613,17 @@ def test_put_matches_real_jax(real_jax):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
     with pytest.raises(ValueError, match="inplace=False"):
         jnp.put(jnp.asarray(xn), np.array([0]), 1.0)
+
+
+def test_bincount_matches_numpy_and_needs_length_under_jit():
+    import minijax
+    x = np.array([0, 1, 1, 3, 3, 3], np.int32)
+    w = np.array([0.5, 1.0, 2.0, 1.0, 1.0, 1.0], np.float32)
+    np.testing.assert_array_equal(np.asarray(jnp.bincount(x)), np.bincount(x))
+    np.testing.assert_allclose(np.asarray(jnp.bincount(x, w, minlength=6)),
+                               np.bincount(x, w, minlength=6))
+    assert jnp.bincount(x).dtype == np.int32
+    jitted = minijax.jit(lambda v: jnp.bincount(v, length=5))
+    np.testing.assert_array_equal(np.asarray(jitted(x)), np.bincount(x, minlength=5))
+    with pytest.raises(minijax.errors.ConcretizationTypeError, match="length="):
+        minijax.jit(jnp.bincount)(x)

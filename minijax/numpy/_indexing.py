@@ -58,7 +58,7 @@ from ._util import as_operand, canonicalize_axis, check_arraylike
 __all__ = ["take", "take_along_axis", "nonzero", "flatnonzero", "argwhere", "extract", "compress",
            "choose", "diag_indices", "diag_indices_from", "tril_indices", "triu_indices",
            "tril_indices_from", "triu_indices_from", "unravel_index", "ravel_multi_index", "ix_",
-           "put"]
+           "put", "bincount"]
 
 
 # ---------------------------------------------------------------------------
@@ -1163,3 +1163,28 @@ def ix_(*args):
         shape[k] = get_aval(a).shape[0]
         out.append(reshape(a, tuple(shape)))
     return tuple(out)
+
+
+def bincount(x, weights=None, minlength=0, *, length=None):
+    """Count (or sum ``weights`` of) each non-negative integer in ``x``: a scatter-add.
+
+    The output length must be known while tracing: pass ``length=`` under jit/vmap. Values
+    outside ``[0, length)`` are dropped, as in JAX.
+    """
+    from ._creation import asarray, zeros
+    from .._src.core import concrete_or_error
+    x = asarray(x)
+    if not dtypes.is_integer(x.dtype) or x.ndim != 1:
+        raise TypeError(f"bincount requires a 1-D array of non-negative integers, got "
+                        f"{x.dtype.name}{list(x.shape)}.")
+    if length is None:
+        top = concrete_or_error(x, "jnp.bincount needs length= under jit/vmap: the number of "
+                                   "bins decides the output shape.")
+        length = max(int(top.max()) + 1 if top.size else 0, int(minlength))
+    if weights is None:
+        weights = 1
+        out_dtype = dtypes.default_int()
+    else:
+        weights = asarray(weights)
+        out_dtype = weights.dtype
+    return zeros(int(length), out_dtype).at[x].add(weights, mode="drop")

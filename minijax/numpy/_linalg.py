@@ -70,12 +70,17 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
             raise ValueError(f"matmul input operand {i} must have ndim at least 1, but it has "
                              f"ndim 0. Use jnp.multiply (or *) to scale by a scalar.")
     a_vec, b_vec = get_aval(a).ndim == 1, get_aval(b).ndim == 1
+    pref = _pref(preferred_element_type)
+    if b_vec or (a_vec and get_aval(b).ndim >= 2):
+        # A vector operand needs no temporary axis: contract it directly (one dot_general).
+        a_axis = get_aval(a).ndim - 1
+        b_axis = 0 if b_vec else get_aval(b).ndim - 2
+        return lax_linalg.dot_general(a, b, (((a_axis,), (b_axis,)), ((), ())), precision, pref)
     if a_vec:
         a = reshape(a, (1,) + get_aval(a).shape)
     if b_vec:
         b = reshape(b, get_aval(b).shape + (1,))
     ash, bsh = get_aval(a).shape, get_aval(b).shape
-    pref = _pref(preferred_element_type)
     if len(bsh) == 2:
         # b has no batch axes: contract directly, a's leading axes are free axes.
         out = lax_linalg.dot_general(a, b, (((len(ash) - 1,), (0,)), ((), ())), precision, pref)
