@@ -27,6 +27,7 @@ from ._src.primitives.indexing import (  # noqa: F401
     dynamic_update_slice, dynamic_update_slice_in_dim)
 from ._src.primitives.linalg import batch_matmul, dot, dot_general  # noqa: F401
 from ._src.primitives.sorting import sort, sort_key_val  # noqa: F401
+from ._src.primitives.special import digamma, polygamma  # noqa: F401
 from ._src.primitives.control_flow import cond, fori_loop, map, scan, switch, while_loop  # noqa: F401
 
 bitwise_not = bitwise_not

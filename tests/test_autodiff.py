@@ -125,7 +125,8 @@ NOT_DIFFERENTIABLE = {"bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
                       "top_k", "sort_key_val", "cond", "switch", "fori_loop", "while_loop", "scan",
                       "map", "bitcast_convert_type"}
 # Checked by their own tests below (test_stop_gradient, test_convert_element_type_*).
-SEPARATELY_TESTED = {"stop_gradient", "convert_element_type"}
+SEPARATELY_TESTED = {"stop_gradient", "convert_element_type",
+                     "polygamma"}  # tests/test_special.py
 
 
 def _present(table):

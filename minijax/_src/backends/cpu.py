@@ -142,7 +142,9 @@ def partition(jaxpr: core.Jaxpr):
         kernel.inputs = _kernel_inputs(kernel)
     for i, kernel in kernels:
         kernel.outputs = _kernel_outputs(kernel, steps[i + 1:], outvar_ids)
-    return steps
+    # A kernel none of whose values is used later is dead code (e.g. the `0.0 * x` a JVP leaves
+    # behind for a constant factor): drop it, or its generated function would `return` nothing.
+    return [s for s in steps if not (isinstance(s, LoopKernel) and not s.outputs)]
 
 
 def _kernel_inputs(kernel: LoopKernel):

@@ -71,6 +71,14 @@ class BatchTrace(core.Trace):
         return batch_custom_vjp_call(self, fun, fwd, bwd, tracers)
 
 
+def _check_axis_spec(spec, name):
+    """in_axes/out_axes leaves must be ints or None (bools are not axes)."""
+    leaves = tree_flatten(spec, is_leaf=lambda x: x is None)[0]
+    if any(not (x is None or (isinstance(x, int) and not isinstance(x, bool))) for x in leaves):
+        raise TypeError(f"vmap {name} must be an int, None, or (nested) container with those "
+                        f"types as leaves, but got {spec!r}.")
+
+
 def _broadcast_prefix(prefix, tree, name):
     """Expand an in_axes/out_axes prefix to one entry per leaf of ``tree``."""
     leaves, treedef = tree_flatten(tree)
@@ -89,6 +97,13 @@ def _broadcast_prefix(prefix, tree, name):
     return out
 
 
+def _leaf_names(args):
+    """``args[0]['w']``-style names for the leaves of the positional arguments."""
+    from ...tree_util import keystr, tree_flatten_with_path
+    pairs, _ = tree_flatten_with_path(tuple(args))
+    return [f"args{keystr(path)}" for path, _ in pairs]
+
+
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
     """Vectorize ``fun`` over a leading (or ``in_axes``-chosen) axis of its arguments.
 
@@ -99,17 +114,23 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
     if not (in_axes is None or isinstance(in_axes, (int, tuple, dict))):
         raise TypeError(f"vmap in_axes must be an int, None, or (nested) container with those "
                         f"types as leaves, but got {in_axes!r}.")
+    _check_axis_spec(in_axes, "in_axes")
+    _check_axis_spec(out_axes, "out_axes")
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
-        if kwargs:
-            raise TypeError("vmapped functions take positional arguments only (as in JAX, keyword "
-                            "arguments are always mapped over axis 0); pass them positionally.")
         axes = in_axes
         if isinstance(axes, tuple) and len(axes) != len(args):
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
                              f"corresponding to the positional arguments passed to the function, "
                              f"but got len(in_axes)={len(axes)}, len(args)={len(args)}")
+        # As in JAX, keyword arguments are always mapped over their leading axis.
+        n_pos = len(args)
+        kw_names = sorted(kwargs)
+        if kw_names:
+            pos_axes = axes if isinstance(axes, tuple) else (axes,) * n_pos
+            axes = tuple(pos_axes) + (0,) * len(kw_names)
+            args = tuple(args) + tuple(kwargs[k] for k in kw_names)
         leaves, in_tree = tree_flatten(args)
         leaf_axes = _broadcast_prefix(axes, args, "in_axes")
         from ..array import Array
@@ -128,16 +149,24 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
             a %= ndim
             normalized.append(a)
             sizes.setdefault(get_aval(x).shape[a], []).append(i)
-        if len(sizes) > 1:
-            detail = "\n".join(f"  argument leaf {i} has shape {get_aval(leaves[i]).shape} and "
-                               f"axis {normalized[i]} of size {get_aval(leaves[i]).shape[normalized[i]]}"
-                               for idxs in sizes.values() for i in idxs)
-            raise ValueError(f"vmap got inconsistent sizes for array axes to be mapped:\n{detail}")
+        if len(sizes) > 1 or (sizes and axis_size is not None and axis_size not in sizes):
+            names = _leaf_names(args)
+            lines = [f"  * the `axis_size` argument was {axis_size};"] if axis_size is not None \
+                else []
+            lines += [f"  * {names[i]} has shape {get_aval(leaves[i]).shape}: axis "
+                      f"{normalized[i]} has size {get_aval(leaves[i]).shape[normalized[i]]};"
+                      for idxs in sizes.values() for i in idxs]
+            raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n"
+                             + "\n".join(lines) + "\nEvery mapped axis must have the same size "
+                             "(the batch size); check in_axes, or map a different axis.")
         if not sizes and axis_size is None:
             raise ValueError("vmap must have at least one non-None value in in_axes (or pass "
                              "axis_size=) so it knows the batch size.")
         size = next(iter(sizes)) if sizes else axis_size
-        flat_fun, out_tree = flatten_fun(lambda *a: fun(*a), tree_structure((args, {})))
+
+        def positional(*a):
+            return fun(*a[:n_pos], **dict(zip(kw_names, a[n_pos:])))
+        flat_fun, out_tree = flatten_fun(positional, tree_structure((args, {})))
         with core.new_main(BatchTrace, size) as main:
             trace = BatchTrace(main)
             tracers = [BatchTracer(trace, x, a) for x, a in zip(leaves, normalized)]
@@ -161,4 +190,8 @@ def _move_out(val, bdim, out_axis, size):
         return val
     val = bdim_at_front(val, bdim, size)
     ndim = get_aval(val).ndim
+    if not -ndim <= out_axis < ndim:
+        raise ValueError(f"vmap out_axes entry {out_axis} is out of bounds for an output of rank "
+                         f"{ndim} (its per-example rank plus the batch axis); use an axis in "
+                         f"[{-ndim}, {ndim - 1}].")
     return move_axis(val, 0, out_axis % ndim)

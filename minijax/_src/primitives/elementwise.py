@@ -402,11 +402,11 @@ defjvp_unary(logistic_p, lambda x, y: mul(y, sub(_const(y, 1), y)))
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 _erfc_scalar = np.frompyfunc(math.erfc, 1, 1)
 _lgamma_scalar = np.frompyfunc(math.lgamma, 1, 1)
-erf_p = unary("erf", lambda x: _erf_scalar(x).astype(x.dtype), "f")
+erf_p = unary("erf", lambda x: np.asarray(_erf_scalar(x)).astype(x.dtype), "f")
 defjvp_unary(erf_p, lambda x, y: mul(_const(x, 2 / math.sqrt(math.pi)), exp(neg(mul(x, x)))))
-erfc_p = unary("erfc", lambda x: _erfc_scalar(x).astype(x.dtype), "f")
+erfc_p = unary("erfc", lambda x: np.asarray(_erfc_scalar(x)).astype(x.dtype), "f")
 defjvp_unary(erfc_p, lambda x, y: mul(_const(x, -2 / math.sqrt(math.pi)), exp(neg(mul(x, x)))))
-lgamma_p = unary("lgamma", lambda x: _lgamma_scalar(x).astype(x.dtype), "f")
+lgamma_p = unary("lgamma", lambda x: np.asarray(_lgamma_scalar(x)).astype(x.dtype), "f")
 
 
 def _erf_inv_impl(x):
@@ -419,7 +419,7 @@ def _erf_inv_impl(x):
         first = 2 / (np.pi * a) + ln / 2
         y = np.sign(x64) * np.sqrt(np.sqrt(first * first - ln / a) - first)
         for _ in range(4):
-            err = _erf_scalar(y).astype(np.float64) - x64
+            err = np.asarray(_erf_scalar(y), np.float64) - x64
             y = y - err / (2 / np.sqrt(np.pi) * np.exp(-y * y))
         y = np.where(x64 == 1, np.inf, np.where(x64 == -1, -np.inf, y))
         y = np.where(np.abs(x64) > 1, np.nan, y)

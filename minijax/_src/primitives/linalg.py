@@ -27,6 +27,8 @@ and need transpose rules.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import dtypes
@@ -119,16 +121,18 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
             return (lhs @ rhs.T).astype(out_dtype, copy=False)
     lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
     sizes = lambda x, dims: tuple(x.shape[d] for d in dims)          # noqa: E731
-    prod = lambda s: int(np.prod(s, dtype=np.int64))                 # noqa: E731
+    prod = math.prod
     b_shape, lf_shape, rf_shape = sizes(lhs, lb), sizes(lhs, lf), sizes(rhs, rf)
     k = prod(sizes(lhs, lc))
     lhs3 = np.transpose(lhs, lb + lf + lc).reshape(prod(b_shape), prod(lf_shape), k)
     rhs3 = np.transpose(rhs, rb + rc + rf).reshape(prod(b_shape), k, prod(rf_shape))
     if lhs3.dtype == np.bool_:   # matmul of booleans: "any (a and b)"
         out = np.einsum("bmk,bkn->bmn", lhs3.astype(np.int64), rhs3.astype(np.int64)) > 0
+    elif k == 1:   # outer products (e.g. per-example gradients): no sum, so just broadcast
+        out = lhs3 * rhs3
     else:
         out = np.matmul(lhs3, rhs3)
-    return out.reshape(b_shape + lf_shape + rf_shape).astype(out_dtype)
+    return out.reshape(b_shape + lf_shape + rf_shape).astype(out_dtype, copy=False)
 
 
 @dot_general_p.def_jvp
