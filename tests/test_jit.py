@@ -290,3 +290,18 @@ def test_a_kernel_numba_rejects_falls_back_to_numpy_with_a_warning(monkeypatch):
         out = f(x)
     assert_same(out, jnp.cosh(x) * 0.25 + 1.0)
     assert_same(f(x), jnp.cosh(x) * 0.25 + 1.0)   # stays on the NumPy path, no second warning
+
+
+def test_output_buffers_are_recycled_only_when_nothing_refers_to_them():
+    f = jax.jit(lambda x: x * 2.0 + 1.0)
+    big = 1 << 16
+    x1, x2 = jnp.ones(big), jnp.full((big,), 3.0)
+    y1 = f(x1)
+    address = np.asarray(y1).__array_interface__["data"][0]
+    y2 = f(x2)                                 # y1 is alive: its buffer must not be reused
+    assert float(y1[0]) == 3.0 and float(y2[0]) == 7.0
+    assert np.asarray(y2).__array_interface__["data"][0] != address
+    del y1
+    y3 = f(x1)                                 # y1's buffer is free again: reuse it
+    assert np.asarray(y3).__array_interface__["data"][0] == address
+    assert float(y3[-1]) == 3.0 and float(y2[-1]) == 7.0

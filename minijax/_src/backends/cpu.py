@@ -190,9 +190,9 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
     shape = kernel.shape
     ndim = len(shape)
     idx = [f"i{d}" for d in range(ndim)]
-    args = [name(v) for v in kernel.inputs]
+    # Outputs are passed in (allocated, or recycled, by the caller: see ``BufferPool``).
+    args = [name(v) for v in kernel.inputs] + [name(v) for v in kernel.outputs]
     lines = [f"def {kernel.name}({', '.join(args)}):"]
-    body_pad = "    " * (ndim + 1)
 
     # Rank-0 inputs are read once, before the loop.
     for v in kernel.inputs:
@@ -213,17 +213,8 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
     kept = [d for d in range(ndim) if d not in red_axes]
     suffix_reduction = red is not None and red_axes == tuple(range(ndim - len(red_axes), ndim))
 
-    for v in kernel.outputs:
-        if red is not None and v is red.outputs[0]:
-            continue
-        lines.append(f"    {name(v)} = np.empty({shape!r}, dtype=np.{v.aval.dtype.name})")
-    if red is not None:
-        out = red.outputs[0]
-        init = lowering.reduction_init(red)
-        lines.append(f"    {name(out)} = np.empty({out.aval.shape!r}, "
-                     f"dtype=np.{out.aval.dtype.name})")
-        if not suffix_reduction:   # (argmax/argmin are only fused as suffix reductions)
-            lines.append(f"    {name(out)}[...] = {init}")
+    if red is not None and not suffix_reduction:  # (argmax/argmin are only fused as suffixes)
+        lines.append(f"    {name(red.outputs[0])}[...] = {lowering.reduction_init(red)}")
 
     # Loop nest. With a suffix reduction, the accumulator lives in a register between
     # the kept (outer) loops and the reduced (inner) loops.
@@ -280,6 +271,35 @@ def cache_dir() -> str:
     return path
 
 
+POOL_MIN_SIZE = 1 << 15   # elements; smaller buffers are cheap to allocate fresh
+
+
+class BufferPool:
+    """Recycles output buffers of earlier calls once nothing else refers to them.
+
+    A fresh large array costs a page fault per 4 KiB page on first write, often more than
+    the arithmetic itself. A buffer handed to the user stays referenced by their Array (so it
+    is never reused while alive); when they drop it, the next call writes into it again.
+    """
+
+    def __init__(self, keep=4):
+        self.free: dict = {}
+        self.keep = keep
+
+    def get(self, shape, dtype):
+        if int(np.prod(shape, dtype=np.int64)) < POOL_MIN_SIZE:
+            return np.empty(shape, dtype)
+        candidates = self.free.setdefault((shape, dtype), [])
+        for buf in candidates:
+            # Referenced only by this list, the loop variable and getrefcount's argument.
+            if sys.getrefcount(buf) <= 3:
+                return buf
+        buf = np.empty(shape, dtype)
+        if len(candidates) < self.keep:
+            candidates.append(buf)
+        return buf
+
+
 class Program:
     """A compiled jaxpr: an ordered list of loop kernels and library steps."""
 
@@ -320,7 +340,9 @@ class Program:
         for step in self.steps:
             if isinstance(step, LoopKernel):
                 ins = [slot(v) for v in step.inputs]
-                self._plan_steps.append((step.fn, None, None, ins, [slot(v) for v in step.outputs]))
+                out_types = [(v.aval.shape, v.aval.dtype) for v in step.outputs]
+                self._plan_steps.append((step.fn, None, out_types, ins,
+                                         [slot(v) for v in step.outputs]))
             else:
                 eqn = step.eqn
                 ins = [slot(v) for v in eqn.inputs]
@@ -328,6 +350,7 @@ class Program:
                 self._plan_steps.append((None, eqn, dtypes_out, ins, [slot(v) for v in eqn.outputs]))
         self._out_slots = [slot(v) for v in self.jaxpr.outvars]
         self._template = template
+        self._pool = BufferPool()
 
     def _demote(self, n, error):
         """Replace loop kernel ``n`` by NumPy evaluation of its equations, and say why once."""
@@ -358,9 +381,11 @@ class Program:
         env = list(self._template)
         for i, a in zip(self._in_slots, args):
             env[i] = a
+        pool = self._pool
         for n, (kernel, eqn, dtypes_out, ins, outs) in enumerate(self._plan_steps):
             if kernel is not None:
                 inputs = [_c_contiguous(env[i]) for i in ins]
+                inputs += [pool.get(shape, dtype) for shape, dtype in dtypes_out]
                 try:
                     results = kernel(*inputs)
                 except Exception as error:  # numba refused the kernel: never show its traceback
@@ -385,7 +410,8 @@ def _numpy_kernel(kernel: LoopKernel):
     """Evaluate a loop kernel's equations one by one with their NumPy implementations."""
     eqns = kernel.eqns + ([kernel.reduction] if kernel.reduction else [])
 
-    def run(*inputs):
+    def run(*args):
+        inputs = args[:len(kernel.inputs)]
         env = {id(v): x for v, x in zip(kernel.inputs, inputs)}
         for eqn in eqns:
             args = [np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else env[id(v)]
