@@ -5,6 +5,10 @@ import os
 
 import pytest
 
+# Notebooks under tests/fixtures are inputs for the autograder tests (some deliberately broken),
+# not notebooks to validate with nbval.
+collect_ignore_glob = ["fixtures/*"]
+
 os.environ.setdefault("NUMBA_ENABLE_CUDASIM", os.environ.get("NUMBA_ENABLE_CUDASIM", "0"))
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import dtypes
 from .array_methods import ArrayMethods
+from . import core
 from .core import ShapedArray
 from .devices import default_device
 
@@ -20,7 +21,7 @@ class ArrayImpl(ArrayMethods):
     Like JAX, the concrete class is called ``ArrayImpl`` (that is what ``type(x)`` shows).
     """
 
-    __slots__ = ("_value", "weak_type", "_device")
+    __slots__ = ("_value", "weak_type", "_device", "_aval")
     __array_priority__ = 100
 
     def __init__(self, value: np.ndarray, weak_type: bool = False, device=None):
@@ -31,11 +32,15 @@ class ArrayImpl(ArrayMethods):
         self._value = value
         self.weak_type = bool(weak_type)
         self._device = device
+        self._aval = None
 
     # -- what the array is ------------------------------------------------
     @property
     def aval(self):
-        return ShapedArray(self._value.shape, self._value.dtype, self.weak_type)
+        aval = self._aval
+        if aval is None:   # computed once: the array never changes
+            aval = self._aval = ShapedArray(self._value.shape, self._value.dtype, self.weak_type)
+        return aval
 
     shape = property(lambda self: self._value.shape)
     dtype = property(lambda self: self._value.dtype)
@@ -137,6 +142,7 @@ def _rebuild(value, weak_type):
 
 
 Array = ArrayImpl
+core._ArrayImpl = ArrayImpl
 
 
 def to_numpy(x):
@@ -165,5 +171,5 @@ def wrap_output(value, aval: ShapedArray) -> Array:
     if value.flags.writeable:
         value = value.view()
         value.flags.writeable = False
-    out._value, out.weak_type, out._device = value, aval.weak_type, None
+    out._value, out.weak_type, out._device, out._aval = value, aval.weak_type, None, aval
     return out

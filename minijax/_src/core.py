@@ -258,7 +258,8 @@ def eval_primitive(primitive, args, params):
     if primitive.impl is None:
         raise NotImplementedError(f"primitive {primitive.name} has no eager implementation")
     try:
-        key = (primitive, tuple(map(_type_key, args)), tuple(params.items()))
+        key = (primitive, tuple([_type_key(a) for a in args]),
+               tuple(params.items()) if params else ())
         avals_out = _abstract_eval_cache.get(key)
     except TypeError:  # an unhashable parameter: skip the memo
         key = avals_out = None
@@ -266,13 +267,20 @@ def eval_primitive(primitive, args, params):
         avals_out = primitive.abstract_eval(*map(get_aval, args), **params)
         if key is not None and len(_abstract_eval_cache) < 4096:
             _abstract_eval_cache[key] = avals_out
-    outs = primitive.impl(*map(to_numpy, args), **params)
+    outs = primitive.impl(*[a._value if type(a) is _ArrayImpl else to_numpy(a) for a in args],
+                          **params)
     if primitive.multiple_results:
         return [wrap_output(o, a) for o, a in zip(outs, avals_out)]
     return wrap_output(outs, avals_out)
 
 
+_ArrayImpl = None  # set by array.py (core cannot import it at module level)
+
+
 def _type_key(x):
+    if type(x) is _ArrayImpl:
+        value = x._value
+        return (value.shape, value.dtype, x.weak_type)
     value = getattr(x, "_value", None)
     if value is not None:
         return (value.shape, value.dtype, x.weak_type)

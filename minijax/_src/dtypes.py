@@ -141,7 +141,19 @@ def _node(dtype, weak):
     return dtype
 
 
+_result_type_cache: dict = {}
+
+
 def result_type(*typed) -> tuple[np.dtype, bool]:
+    """Memoized front of ``_result_type`` (promotion is a pure function of its inputs)."""
+    key = (typed, config.jax_enable_x64)
+    out = _result_type_cache.get(key)
+    if out is None:
+        out = _result_type_cache[key] = _result_type(*typed)
+    return out
+
+
+def _result_type(*typed) -> tuple[np.dtype, bool]:
     """Promote ``(dtype, weak_type)`` pairs; return the result ``(dtype, weak_type)``.
 
     >>> result_type((float32, False), (float32, True))   # x_f32 * 2.0

@@ -96,6 +96,9 @@ def broadcast_shapes(*shapes):
 def promote_shapes(*args):
     """Broadcast operands to a common shape (rank-0 operands stay scalars: primitives take them)."""
     shapes = [get_aval(a).shape for a in args]
+    distinct = {s for s in shapes if s != ()}
+    if len(distinct) <= 1:
+        return list(args)   # equal shapes, or scalars next to one shape: nothing to do
     target = broadcast_shapes(*shapes)
     out = []
     for a, s in zip(args, shapes):

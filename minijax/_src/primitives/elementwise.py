@@ -656,6 +656,8 @@ def _select_n_transpose(ct, which, *cases):
 # ---------------------------------------------------------------------------
 def _lift_scalars(*args):
     """Give Python scalars the dtype of the typed operand next to them (weakly typed)."""
+    if not any(type(a) in (bool, int, float, complex) for a in args):
+        return args   # the common case: nothing to convert
     typed = [get_aval(a) for a in args if not dtypes.is_python_scalar(a)]
     if not typed:
         return args
