@@ -192,13 +192,16 @@ CELLS = [
 
     ### A small plot
 
-    matplotlib accepts JAX arrays wherever it accepts NumPy arrays:
+    matplotlib accepts JAX arrays wherever it accepts NumPy arrays. (The two `course_style` lines set
+    this course's figure style — size, fonts, grid — once, for every plot that follows.)
     """),
     code("""
     import matplotlib.pyplot as plt
+    import course_style             # the course's figure style (lessons/course_style.py)
+    course_style.use()
 
     t = jnp.linspace(0, 2 * jnp.pi, 100)
-    fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
+    fig, ax = plt.subplots()
     ax.plot(t, jnp.sin(t), label="sin")
     ax.plot(t, jnp.cos(t), label="cos")
     ax.set_xlabel("t")

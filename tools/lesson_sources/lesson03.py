@@ -23,6 +23,8 @@ CELLS = [
     import minijax as jax
     import minijax.numpy as jnp
     import matplotlib.pyplot as plt
+    import course_style             # the course's figure style (lessons/course_style.py)
+    course_style.use()
     """, tags=["no-output"]),
     md("""
     ## Autograd
@@ -77,7 +79,7 @@ CELLS = [
     g = lambda x: jnp.sin(x) * x          # a wiggly curve
     dg = jax.vmap(jax.grad(g))            # its derivative, for a whole array of points
 
-    fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
+    fig, ax = plt.subplots()
     ax.plot(xs, g(xs), label="g(x) = x sin x")
     ax.plot(xs, dg(xs), label="g'(x) from jax.grad")
     ax.axhline(0, color="gray", lw=0.5)
@@ -99,7 +101,7 @@ CELLS = [
 
     def tangent_figure(x0):
         slope = jax.grad(g)(x0)
-        fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
+        fig, ax = plt.subplots()
         ax.plot(xs, g(xs))
         ax.plot(xs, g(x0) + slope * (xs - x0), "--", label=f"slope {float(slope):.2f}")
         ax.plot([x0], [g(x0)], "o")
@@ -120,7 +122,7 @@ CELLS = [
     VBox([slider, picture])
     """),
     code("""
-    fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
+    fig, ax = plt.subplots()
     ax.plot(xs, g(xs), color="black")
     for x0 in [-2.0, 0.5, 2.0]:
         slope = jax.grad(g)(x0)
@@ -164,12 +166,12 @@ CELLS = [
     print("final point:", path[-1], " loss:", bowl(path[-1]))
     """),
     code("""
-    grid = jnp.linspace(-3, 3, 100)
+    grid = jnp.linspace(-3, 3, 40)
     X, Y = jnp.meshgrid(grid, grid)
     Z = (X - 1) ** 2 + 4 * (Y + 0.5) ** 2 + X * Y      # the same bowl, on a whole grid
 
-    fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
-    ax.contour(X, Y, Z, levels=20)
+    fig, ax = plt.subplots()
+    ax.contour(X, Y, Z, levels=[0, 1, 4, 16, 64])       # the heights of the contour lines
     ax.plot(path[:, 0], path[:, 1], "o-", color="crimson", markersize=3)
     ax.set_xlabel("x")
     ax.set_ylabel("y")

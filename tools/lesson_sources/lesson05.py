@@ -28,6 +28,9 @@ CELLS = [
     import minijax as jax
     import minijax.numpy as jnp
     from minijax import random
+
+    import course_style             # the course's figure style (lessons/course_style.py)
+    course_style.use()
     """, tags=["no-output"]),
     md("""
     ## One example at a time
@@ -104,9 +107,9 @@ CELLS = [
                         ha="center", va="center", fontsize=7)
         ax.set_xlim(-0.1, shape[1]); ax.set_ylim(-shape[0], 0.1)
         ax.set_aspect("equal"); ax.axis("off")
-        ax.set_title(f"in_axes={in_axes}", fontsize=9)
+        ax.set_title(f"in_axes={in_axes}")
 
-    fig, axes = plt.subplots(1, 3, figsize=(6, 2.4), dpi=80)
+    fig, axes = plt.subplots(1, 3, figsize=(6, 2.4))
     for ax, in_axes in zip(axes, [0, 1, None]):
         draw_slices(ax, in_axes)
     plt.show()
@@ -207,13 +210,12 @@ CELLS = [
     worst = int(jnp.argmax(norms))
     print("largest gradient: example", worst, "label", ys[worst], "at", xs[worst])
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6, 2.6), dpi=80)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6, 2.6))
     ax1.bar(range(len(norms)), norms, color=["crimson" if i == worst else "gray" for i in range(len(norms))])
-    ax1.set_xlabel("example"); ax1.set_title("gradient norm", fontsize=9)
+    ax1.set_xlabel("example"); ax1.set_title("gradient norm")
     ax2.scatter(xs[:, 0], xs[:, 1], c=ys, cmap="coolwarm", s=15)
     ax2.scatter(xs[worst, 0], xs[worst, 1], s=120, facecolors="none", edgecolors="crimson")
-    ax2.set_title("data (colour = label)", fontsize=9)
-    plt.tight_layout()
+    ax2.set_title("data (colour = label)")
     plt.show()
     """),
     md("""
@@ -241,7 +243,8 @@ CELLS = [
 
     Let us time per-example gradients for 512 examples, both ways, each compiled with `jit` (Lesson 04)
     so that the comparison is fair: the loop calls a compiled gradient once per example; the `vmap`
-    version is a single compiled call for the whole batch.
+    version is a single compiled call for the whole batch. (The cell takes a moment, nearly all of it in
+    the loop: each label appears first, and its time when the measurement is done.)
     """),
     code("""
     big_xs = random.normal(random.PRNGKey(2), (512, 2))
@@ -253,7 +256,7 @@ CELLS = [
     def with_loop(params, xs, ys):
         return [grad_one(params, x, y) for x, y in zip(xs, ys)]
 
-    def median_ms(fn, *args, repeat=5):
+    def median_ms(fn, *args, repeat=3):
         jax.block_until_ready(fn(*args))                 # warm-up: compiles
         times = []
         for _ in range(repeat):
@@ -262,8 +265,11 @@ CELLS = [
             times.append(time.perf_counter() - start)
         return 1e3 * sorted(times)[len(times) // 2]
 
-    print(f"Python loop of grad: {median_ms(with_loop, params, big_xs, big_ys):9.3f} ms")
-    print(f"vmap of grad:        {median_ms(grad_all, params, big_xs, big_ys):9.3f} ms")
+    # each label is printed before its measurement, so you can watch the slow one run
+    print("Python loop of grad: ", end="", flush=True)
+    print(f"{median_ms(with_loop, params, big_xs, big_ys):9.3f} ms")
+    print("vmap of grad:        ", end="", flush=True)
+    print(f"{median_ms(grad_all, params, big_xs, big_ys):9.3f} ms")
     """, tags=[IGNORE_OUTPUT]),
     md("""
     On a typical machine the `vmap` version is faster by **two orders of magnitude or more**. The

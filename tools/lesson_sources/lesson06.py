@@ -26,6 +26,9 @@ CELLS = [
     import minijax as jax
     import minijax.numpy as jnp
     from minijax import random
+
+    import course_style             # the course's figure style (lessons/course_style.py)
+    course_style.use()
     """, tags=["no-output"]),
     md("""
     ## NumPy: a hidden, global state
@@ -151,7 +154,7 @@ CELLS = [
     for i in range(3):
         tree[f"fold_in({i})"] = (random.fold_in(right, i), (3.5 + i, 0), "right")
 
-    fig, ax = plt.subplots(figsize=(6, 3), dpi=80)
+    fig, ax = plt.subplots()
     for name, (k, (x, y), parent) in tree.items():
         if parent is not None:
             px, py = tree[parent][1]
@@ -183,18 +186,17 @@ CELLS = [
     print(f"categorical: frequencies {freqs}")
     """),
     code("""
-    fig, axes = plt.subplots(1, 3, figsize=(7, 2.4), dpi=80)
+    fig, axes = plt.subplots(1, 3, figsize=(7, 2.4))
     axes[0].hist(u, bins=20, density=True, color="tab:blue")
-    axes[0].set_title("uniform", fontsize=9)
+    axes[0].set_title("uniform")
     grid = jnp.linspace(-4, 4, 100)
     axes[1].hist(n, bins=40, density=True, color="tab:orange")
     axes[1].plot(grid, jnp.exp(-grid ** 2 / 2) / jnp.sqrt(2 * jnp.pi), color="black", lw=1)
-    axes[1].set_title("normal", fontsize=9)
+    axes[1].set_title("normal")
     axes[2].bar(range(4), freqs, color="tab:green", label="drawn")
     axes[2].plot(range(4), probs, "k_", markersize=20, label="probs")
-    axes[2].set_title("categorical", fontsize=9)
-    axes[2].legend(fontsize=7)
-    plt.tight_layout()
+    axes[2].set_title("categorical")
+    axes[2].legend()
     plt.show()
     """),
     md("""
@@ -236,7 +238,7 @@ CELLS = [
     n = random.normal(key, (1000,))          # mistake: the same key again
 
     print(f"correlation: {np.corrcoef(u, n)[0, 1]:.3f}")
-    fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
+    fig, ax = plt.subplots()
     ax.scatter(u, n, s=3)
     ax.set_xlabel("uniform(key)"); ax.set_ylabel("normal(key)")
     plt.show()
@@ -314,7 +316,8 @@ CELLS = [
     """),
     md("""
     And a jitted sampler is fast and still a pure function of its key: unlike the NumPy draw above, it
-    gives new numbers for a new key and the same numbers for the same key.
+    gives new numbers for a new key and the same numbers for the same key. (The first call compiles the
+    whole generator into the program; on minijax that takes a second or two, the later calls are quick.)
     """),
     code("""
     @jax.jit
