@@ -305,3 +305,11 @@ def test_output_buffers_are_recycled_only_when_nothing_refers_to_them():
     y3 = f(x1)                                 # y1's buffer is free again: reuse it
     assert np.asarray(y3).__array_interface__["data"][0] == address
     assert float(y3[-1]) == 3.0 and float(y2[-1]) == 7.0
+
+
+def test_static_argnums_argument_may_be_passed_by_keyword():
+    def poly(x, degree):
+        return sum(x ** k for k in range(degree + 1))
+    f = jax.jit(poly, static_argnums=1)
+    assert float(f(2.0, degree=3)) == 15.0
+    assert float(f(2.0, 3)) == 15.0

@@ -195,8 +195,8 @@ class JittedFunction:
         static_names = set(self._static_argnames)
         if self._signature is not None:
             params = list(self._signature.parameters)
-            for i in static_nums:
-                if i < len(params):
+            for i in self._static_argnums:   # a static positional argument passed by keyword
+                if -len(params) <= i < len(params):
                     static_names.add(params[i])
             for name in self._static_argnames:
                 if name in params and params.index(name) < nargs:
