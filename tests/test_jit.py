@@ -313,3 +313,12 @@ def test_static_argnums_argument_may_be_passed_by_keyword():
     f = jax.jit(poly, static_argnums=1)
     assert float(f(2.0, degree=3)) == 15.0
     assert float(f(2.0, 3)) == 15.0
+
+
+def test_max_and_min_propagate_nan_like_numpy():
+    x = np.array([[1.0, np.nan, 3.0], [-0.0, 0.0, -1.0], [np.inf, -np.inf, 2.0]], np.float32)
+    f = jax.jit(lambda x: (jnp.max(x, axis=1), jnp.min(x, axis=1), jnp.maximum(x, 0.5),
+                           jnp.minimum(x, 0.5)))
+    for got, want in zip(f(jnp.asarray(x)), (x.max(1), x.min(1), np.maximum(x, 0.5),
+                                             np.minimum(x, 0.5))):
+        np.testing.assert_array_equal(np.asarray(got), want)

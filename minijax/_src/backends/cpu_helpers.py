@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["_idiv", "_irem", "_fmax", "_fmin", "_round_half_away"]
+__all__ = ["_idiv", "_irem", "_fmax", "_fmin", "_round_half_away", "_maximum_f", "_minimum_f"]
 
 
 @numba.njit(inline="always")
@@ -20,6 +20,26 @@ def _fmax(a, b):
 @numba.njit(inline="always")
 def _fmin(a, b):
     return a if (a < b or a != a) else b
+
+
+def _llvm_float_intrinsic(llvm_name):
+    """A two-argument float intrinsic: ``llvm.maximum``/``llvm.minimum`` propagate NaN like NumPy,
+    and -- unlike a compare-and-select -- LLVM vectorises them, including as reductions."""
+    from llvmlite import ir
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def call(typingctx, a, b):
+        def codegen(context, builder, signature, args):
+            ty = args[0].type
+            fn = builder.module.declare_intrinsic(llvm_name, [ty], ir.FunctionType(ty, [ty, ty]))
+            return builder.call(fn, args)
+        return a(a, b), codegen
+    return call
+
+
+_maximum_f = _llvm_float_intrinsic("llvm.maximum")
+_minimum_f = _llvm_float_intrinsic("llvm.minimum")
 
 
 @numba.njit(inline="always")

@@ -145,12 +145,23 @@ def _round(eqn, a, idx):
     return _cast(f"_round_half_away({a[0]})", eqn.outputs[0].aval.dtype)
 
 
+def _max_fn(dtype):
+    """Floats use LLVM's NaN-propagating (and vectorisable) maximum; ints a plain select."""
+    return "_maximum_f" if np.dtype(dtype).kind == "f" else "_fmax"
+
+
+def _min_fn(dtype):
+    return "_minimum_f" if np.dtype(dtype).kind == "f" else "_fmin"
+
+
 SCALAR_LOWERINGS = {
     "neg": lambda e, a, i: _cast(f"(-{a[0]})", e.outputs[0].aval.dtype),
     "add": _binop("+"), "sub": _binop("-"), "mul": _binop("*"), "div": _div, "rem": _rem,
     "pow": lambda e, a, i: _cast(f"({a[0]} ** {a[1]})", e.outputs[0].aval.dtype),
-    "max": lambda e, a, i: _cast(f"_fmax({a[0]}, {a[1]})", e.outputs[0].aval.dtype),
-    "min": lambda e, a, i: _cast(f"_fmin({a[0]}, {a[1]})", e.outputs[0].aval.dtype),
+    "max": lambda e, a, i: _cast(f"{_max_fn(e.outputs[0].aval.dtype)}({a[0]}, {a[1]})",
+                                 e.outputs[0].aval.dtype),
+    "min": lambda e, a, i: _cast(f"{_min_fn(e.outputs[0].aval.dtype)}({a[0]}, {a[1]})",
+                                 e.outputs[0].aval.dtype),
     "atan2": lambda e, a, i: _cast(f"np.arctan2({a[0]}, {a[1]})", e.outputs[0].aval.dtype),
     "exp": _fast("exp"), "log": _fast("log"), "sin": _fast("sin"), "cos": _fast("cos"),
     "tanh": _fast("tanh"), "logistic": _fast("logistic"),
@@ -237,8 +248,8 @@ def _combine(eqn, acc, value):
     return {
         "reduce_sum": lambda: _cast(f"{acc} + {value}", dtype),
         "reduce_prod": lambda: _cast(f"{acc} * {value}", dtype),
-        "reduce_max": lambda: _cast(f"_fmax({acc}, {value})", dtype),
-        "reduce_min": lambda: _cast(f"_fmin({acc}, {value})", dtype),
+        "reduce_max": lambda: _cast(f"{_max_fn(dtype)}({acc}, {value})", dtype),
+        "reduce_min": lambda: _cast(f"{_min_fn(dtype)}({acc}, {value})", dtype),
         "reduce_and": lambda: f"({acc} and {value})",
         "reduce_or": lambda: f"({acc} or {value})",
     }[name]()
