@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -123,17 +122,7 @@ MODELS = {
 }
 
 
-def median_time(fn, repeats, min_time=0.3):
-    fn()    # warm up (compiles)
-    times = []
-    deadline = time.perf_counter() + min_time
-    while len(times) < repeats or time.perf_counter() < deadline:
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-        if len(times) > 20 * repeats:
-            break
-    return statistics.median(times)
+from run import median_time  # noqa: E402  (benchmarks/run.py: one timing method for all benchmarks)
 
 
 def block(tree):

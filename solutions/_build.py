@@ -79,12 +79,7 @@ def _lesson_builder():
 
 
 def load_source(path):
-    name = "solution_source_" + os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return _lesson_builder().load_source(path, prefix="solution_source_")
 
 
 def make_notebook(cells, prefix):

@@ -87,8 +87,9 @@ def new_kernel_manager():
     return KernelManager(kernel_name="python3", kernel_spec_manager=ThisPythonKernels())
 
 
-def load_source(path):
-    name = "lesson_source_" + os.path.splitext(os.path.basename(path))[0]
+def load_source(path, prefix="lesson_source_"):
+    """Import a cell-list source file as a module (named ``prefix`` + its file name)."""
+    name = prefix + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
