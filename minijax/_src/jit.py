@@ -247,12 +247,14 @@ class JittedFunction:
 
     # -- calling ----------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        fast_key = self._fast_key(args, kwargs)
-        if fast_key is not None:
+        fast = self._fast_key(args, kwargs)
+        fast_key = None
+        if fast is not None:
+            fast_key, leaves = fast
             run = self._fast.get(fast_key)
             if run is not None:
                 self.cache_hits += 1
-                return run(args)
+                return run(leaves)
         entry, leaves = self._entry(args, kwargs)
         outs = pjit_p.bind(*leaves, name=self.__name__, jaxpr=entry.jaxpr)
         if fast_key is not None:
@@ -266,13 +268,16 @@ class JittedFunction:
         """
         if kwargs or self._static_argnums or self._static_argnames or not core.nothing_traced():
             return None
-        key = []
-        for a in args:
+        leaves, tree = args, None
+        if any(type(a) is not ArrayImpl for a in args):   # a pytree (dict of params, ...)
+            leaves, tree = tree_flatten(args)
+        key = [tree]
+        for a in leaves:
             if type(a) is not ArrayImpl:
                 return None
             v = a._value
             key.append((v.shape, v.dtype, a.weak_type))
-        return tuple(key)
+        return tuple(key), leaves
 
     def lower(self, *args, **kwargs):
         """Trace for these arguments and return a ``Lowered`` (``.as_text()``, ``.compile()``)."""

@@ -27,6 +27,7 @@ and need transpose rules.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -119,20 +120,35 @@ def _dot_general_impl(lhs, rhs, *, dimension_numbers, preferred_element_type):
             return (lhs.T @ rhs).astype(out_dtype, copy=False)
         if (lc, rc) == ((1,), (1,)):
             return (lhs @ rhs.T).astype(out_dtype, copy=False)
-    lf, rf = _free_dims(lhs.ndim, lc, lb), _free_dims(rhs.ndim, rc, rb)
-    sizes = lambda x, dims: tuple(x.shape[d] for d in dims)          # noqa: E731
-    prod = math.prod
-    b_shape, lf_shape, rf_shape = sizes(lhs, lb), sizes(lhs, lf), sizes(rhs, rf)
-    k = prod(sizes(lhs, lc))
-    lhs3 = np.transpose(lhs, lb + lf + lc).reshape(prod(b_shape), prod(lf_shape), k)
-    rhs3 = np.transpose(rhs, rb + rc + rf).reshape(prod(b_shape), k, prod(rf_shape))
+    lhs_perm, lhs3_shape, rhs_perm, rhs3_shape, out_shape = _matmul_plan(
+        lhs.shape, rhs.shape, dimension_numbers)
+    lhs3 = np.transpose(lhs, lhs_perm).reshape(lhs3_shape)
+    rhs3 = np.transpose(rhs, rhs_perm).reshape(rhs3_shape)
+    k = lhs3_shape[2]
     if lhs3.dtype == np.bool_:   # matmul of booleans: "any (a and b)"
         out = np.einsum("bmk,bkn->bmn", lhs3.astype(np.int64), rhs3.astype(np.int64)) > 0
     elif k == 1:   # outer products (e.g. per-example gradients): no sum, so just broadcast
         out = lhs3 * rhs3
     else:
         out = np.matmul(lhs3, rhs3)
-    return out.reshape(b_shape + lf_shape + rf_shape).astype(out_dtype, copy=False)
+    return out.reshape(out_shape).astype(out_dtype, copy=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _matmul_plan(lhs_shape, rhs_shape, dimension_numbers):
+    """How to see ``dot_general`` as one batched matmul: permutations and 3-D shapes.
+
+    Memoized: a compiled program calls the same contraction with the same shapes every time.
+    """
+    (lc, rc), (lb, rb) = dimension_numbers
+    lf, rf = _free_dims(len(lhs_shape), lc, lb), _free_dims(len(rhs_shape), rc, rb)
+    b_shape = tuple(lhs_shape[d] for d in lb)
+    lf_shape = tuple(lhs_shape[d] for d in lf)
+    rf_shape = tuple(rhs_shape[d] for d in rf)
+    b, k = math.prod(b_shape), math.prod(lhs_shape[d] for d in lc)
+    return (tuple(lb) + tuple(lf) + tuple(lc), (b, math.prod(lf_shape), k),
+            tuple(rb) + tuple(rc) + tuple(rf), (b, k, math.prod(rf_shape)),
+            b_shape + lf_shape + rf_shape)
 
 
 @dot_general_p.def_jvp
