@@ -322,3 +322,13 @@ def test_max_and_min_propagate_nan_like_numpy():
     for got, want in zip(f(jnp.asarray(x)), (x.max(1), x.min(1), np.maximum(x, 0.5),
                                              np.minimum(x, 0.5))):
         np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def test_constant_subexpressions_are_folded_at_compile_time():
+    f = jax.jit(lambda x: x * (jnp.ones(3) * 2.0 + 1.0))
+    text = f.lower(jnp.ones(3)).as_text()
+    assert text.count("def kernel_") == 1 and "np.float32(2.0)" not in text   # ones*2+1 folded
+    assert_same(f(jnp.arange(3.0)), jnp.arange(3.0) * 3.0)
+    big = jax.jit(lambda x: x + jnp.zeros((200, 200)).sum())   # large constants stay fused
+    assert "broadcast" not in big.lower(1.0).as_text().split("# Generated")[0]
+    assert float(big(1.0)) == 1.0

@@ -272,6 +272,7 @@ def cache_dir() -> str:
 
 
 POOL_MIN_SIZE = 1 << 15   # elements; smaller buffers are cheap to allocate fresh
+FOLD_MAX_SIZE = 1 << 12   # larger constants are cheaper to recompute (fused) than to keep
 
 
 class BufferPool:
@@ -286,8 +287,8 @@ class BufferPool:
         self.free: dict = {}
         self.keep = keep
 
-    def get(self, shape, dtype):
-        if int(np.prod(shape, dtype=np.int64)) < POOL_MIN_SIZE:
+    def get(self, shape, dtype, size):
+        if size < POOL_MIN_SIZE:
             return np.empty(shape, dtype)
         candidates = self.free.setdefault((shape, dtype), [])
         for buf in candidates:
@@ -300,12 +301,41 @@ class BufferPool:
         return buf
 
 
+def fold_constants(jaxpr: core.Jaxpr, consts):
+    """Evaluate, once, every equation whose inputs are all known constants.
+
+    Derivative programs are full of them (``ones``, ``0.5 * 2``): computing them at compile
+    time means the compiled program never recomputes them.
+    """
+    known = {id(v): c for v, c in zip(jaxpr.constvars, consts)}
+    constvars, constvals, eqns = list(jaxpr.constvars), list(consts), []
+    for eqn in jaxpr.eqns:
+        foldable = (all(isinstance(v, Literal) or id(v) in known for v in eqn.inputs)
+                    and all(v.aval.size <= FOLD_MAX_SIZE for v in eqn.outputs))
+        if not foldable or eqn.primitive.impl is None:
+            eqns.append(eqn)
+            continue
+        args = [np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else
+                np.asarray(known[id(v)]) for v in eqn.inputs]
+        outs = eqn.primitive.impl(*args, **eqn.params)
+        outs = outs if eqn.primitive.multiple_results else [outs]
+        for v, o in zip(eqn.outputs, outs):
+            value = np.asarray(o).astype(v.aval.dtype, copy=False)
+            known[id(v)] = value
+            constvars.append(v)
+            constvals.append(value)
+    if len(eqns) == len(jaxpr.eqns):
+        return jaxpr, list(consts)
+    folded = core.Jaxpr(constvars, jaxpr.invars, eqns, jaxpr.outvars)
+    return folded, constvals
+
+
 class Program:
     """A compiled jaxpr: an ordered list of loop kernels and library steps."""
 
     def __init__(self, jaxpr: core.Jaxpr, consts):
-        self.jaxpr, self.consts = jaxpr, list(consts)
-        self.steps = partition(jaxpr)
+        self.jaxpr, self.consts = fold_constants(jaxpr, list(consts))
+        self.steps = partition(self.jaxpr)
         kernels = [s for s in self.steps if isinstance(s, LoopKernel)]
         pieces = [lowering.PRELUDE]
         for k in kernels:
@@ -340,7 +370,7 @@ class Program:
         for step in self.steps:
             if isinstance(step, LoopKernel):
                 ins = [slot(v) for v in step.inputs]
-                out_types = [(v.aval.shape, v.aval.dtype) for v in step.outputs]
+                out_types = [(v.aval.shape, v.aval.dtype, v.aval.size) for v in step.outputs]
                 self._plan_steps.append((step.fn, None, out_types, ins,
                                          [slot(v) for v in step.outputs]))
             else:
@@ -385,7 +415,7 @@ class Program:
         for n, (kernel, eqn, dtypes_out, ins, outs) in enumerate(self._plan_steps):
             if kernel is not None:
                 inputs = [_c_contiguous(env[i]) for i in ins]
-                inputs += [pool.get(shape, dtype) for shape, dtype in dtypes_out]
+                inputs += [pool.get(shape, dtype, size) for shape, dtype, size in dtypes_out]
                 try:
                     results = kernel(*inputs)
                 except Exception as error:  # numba refused the kernel: never show its traceback
