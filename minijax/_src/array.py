@@ -142,7 +142,6 @@ def _rebuild(value, weak_type):
 
 
 Array = ArrayImpl
-core._ArrayImpl = ArrayImpl
 
 
 def to_numpy(x):
@@ -173,3 +172,6 @@ def wrap_output(value, aval: ShapedArray) -> Array:
         value.flags.writeable = False
     out._value, out.weak_type, out._device, out._aval = value, aval.weak_type, None, aval
     return out
+
+
+core._ArrayImpl, core.to_numpy, core.wrap_output = ArrayImpl, to_numpy, wrap_output

@@ -19,12 +19,20 @@ def _jnp():
 
 
 def _binary(name, reflected=False):
+    fn = None   # the jnp function, looked up on first use (jnp is imported after this module)
+
     if reflected:
         def method(self, other):
-            return getattr(_jnp(), name)(other, self)
+            nonlocal fn
+            if fn is None:
+                fn = getattr(_jnp(), name)
+            return fn(other, self)
     else:
         def method(self, other):
-            return getattr(_jnp(), name)(self, other)
+            nonlocal fn
+            if fn is None:
+                fn = getattr(_jnp(), name)
+            return fn(self, other)
     method.__name__ = name
     return method
 

@@ -35,12 +35,13 @@ from .. import errors
 class ShapedArray:
     """What a tracer knows about a value: its shape, dtype and weak-typedness."""
 
-    __slots__ = ("shape", "dtype", "weak_type")
+    __slots__ = ("shape", "dtype", "weak_type", "_hash")
 
     def __init__(self, shape, dtype, weak_type=False):
         self.shape = tuple(int(d) for d in shape)
         self.dtype = np.dtype(dtype)
         self.weak_type = bool(weak_type)
+        self._hash = None
 
     ndim = property(lambda self: len(self.shape))
     size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
@@ -58,7 +59,10 @@ class ShapedArray:
                 and self.dtype == other.dtype and self.weak_type == other.weak_type)
 
     def __hash__(self):
-        return hash((self.shape, self.dtype, self.weak_type))
+        h = self._hash
+        if h is None:   # avals are immutable and used as dictionary keys on every eager op
+            h = self._hash = hash((self.shape, self.dtype, self.weak_type))
+        return h
 
     def __repr__(self):
         weak = ", weak_type=True" if self.weak_type else ""
@@ -254,17 +258,16 @@ def eval_primitive(primitive, args, params):
     Shape/dtype rules are pure functions of the input types, so their results are memoized:
     an eager ``x + y`` costs a dictionary lookup, not a rerun of the typing rules.
     """
-    from .array import to_numpy, wrap_output
     if primitive.impl is None:
         raise NotImplementedError(f"primitive {primitive.name} has no eager implementation")
+    avals = [(a._aval or a.aval) if type(a) is _ArrayImpl else get_aval(a) for a in args]
     try:
-        key = (primitive, tuple([_type_key(a) for a in args]),
-               tuple(params.items()) if params else ())
+        key = (primitive, *avals, tuple(params.items())) if params else (primitive, *avals)
         avals_out = _abstract_eval_cache.get(key)
     except TypeError:  # an unhashable parameter: skip the memo
         key = avals_out = None
     if avals_out is None:
-        avals_out = primitive.abstract_eval(*map(get_aval, args), **params)
+        avals_out = primitive.abstract_eval(*avals, **params)
         if key is not None and len(_abstract_eval_cache) < 4096:
             _abstract_eval_cache[key] = avals_out
     outs = primitive.impl(*[a._value if type(a) is _ArrayImpl else to_numpy(a) for a in args],
@@ -274,7 +277,8 @@ def eval_primitive(primitive, args, params):
     return wrap_output(outs, avals_out)
 
 
-_ArrayImpl = None  # set by array.py (core cannot import it at module level)
+# Set by array.py, which sits above core: the concrete array type and its two converters.
+_ArrayImpl = to_numpy = wrap_output = None
 
 
 def _type_key(x):
