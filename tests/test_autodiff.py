@@ -577,3 +577,20 @@ def test_grad_of_list_and_tuple_inputs():
 def test_grad_of_constant_function_is_zero():
     assert float(minijax.grad(lambda x: 1.0)(2.0)) == 0.0
     assert float(minijax.grad(lambda x, y: y, argnums=0)(2.0, 3.0)) == 0.0
+
+
+def test_constants_carry_symbolic_zero_tangents():
+    # d/dx (2x) at x = inf is 2: the constant's tangent is a symbolic zero, never 0 * inf = nan.
+    assert float(minijax.grad(lambda x: 2.0 * x)(jnp.inf)) == 2.0
+    assert float(minijax.grad(lambda x: jnp.sum(jnp.ones(3) @ (x * jnp.ones((3, 3)))))(jnp.inf)) == 9.0
+    # A value that does not depend on the input costs no derivative work at all.
+    jaxpr = minijax.make_jaxpr(minijax.grad(lambda x: x * jnp.sin(jnp.ones(3)).sum()))(1.0)
+    assert "cos" not in str(jaxpr)
+
+
+def test_jit_grad_skips_products_with_zero_tangents():
+    def loss(w, x):
+        return jnp.sum(jnp.tanh(x @ w))
+    jaxpr = minijax.make_jaxpr(minijax.grad(loss))(jnp.ones((4, 3)), jnp.ones((2, 4)))
+    # forward matmul + the two cotangent products for w; none for the constant x
+    assert str(jaxpr).count("dot_general") == 2

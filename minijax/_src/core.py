@@ -110,6 +110,8 @@ class Primitive:
         # Optional: how partial evaluation (reverse mode) handles this primitive when some inputs
         # are unknown -- used by control flow, whose bodies must be split or inlined.
         self.partial_eval: Callable | None = None
+        # True when ``jvp`` handles symbolic ``Zero`` tangents itself (others get real zeros).
+        self.jvp_accepts_zeros = False
 
     def __repr__(self):
         return self.name
@@ -557,6 +559,27 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args):
 # ---------------------------------------------------------------------------
 # Transposition needs to know which inputs of a linear function are unknown
 # ---------------------------------------------------------------------------
+class Zero:
+    """A tangent known to be zero, with no array behind it (a *symbolic* zero).
+
+    Forward mode starts every value that does not depend on the inputs with a Zero tangent;
+    a primitive whose tangent inputs are all Zero needs no derivative work at all, and rules
+    that opt in (``Primitive.jvp_accepts_zeros``) drop the terms a Zero would cancel.
+    """
+
+    __slots__ = ("aval",)
+
+    def __init__(self, aval):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Zero({self.aval})"
+
+
+def is_zero(x) -> bool:
+    return type(x) is Zero
+
+
 class UndefinedPrimal:
     """Marks the linear input of a primitive being transposed: only its aval is known."""
 

@@ -59,6 +59,9 @@ def _pjit_jvp(primals, tangents, *, jaxpr, name):
     return jvp_flat(lambda *xs: eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *xs), primals, tangents)
 
 
+pjit_p.jvp_accepts_zeros = True   # jvp_flat below starts symbolic-zero tangents as such
+
+
 @pjit_p.def_batch
 def _pjit_batch(args, dims, *, jaxpr, name):
     from .interpreters.batching import vmap

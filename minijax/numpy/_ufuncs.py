@@ -76,7 +76,8 @@ def _dtype(x):
 
 
 def _kind(x):
-    return get_aval(x).dtype.kind
+    value = getattr(x, "_value", None)   # a concrete Array: skip building its aval
+    return (value if value is not None else get_aval(x)).dtype.kind
 
 
 def _reject_kinds(fname, x, kinds, error=TypeError, hint=""):

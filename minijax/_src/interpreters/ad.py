@@ -21,7 +21,7 @@ traced and differentiated again: ``grad(grad(f))`` just works.
 from __future__ import annotations
 
 from .. import core
-from ..core import Tracer, UndefinedPrimal, get_aval, full_lower
+from ..core import Tracer, UndefinedPrimal, Zero, full_lower, get_aval, is_zero
 from ..primitives.elementwise import add, zeros_like_aval
 from . import partial_eval as pe
 
@@ -45,19 +45,31 @@ class JVPTracer(Tracer):
         return p.concrete_value() if isinstance(p, Tracer) else getattr(p, "_value", p)
 
 
+def instantiate_zeros(tangent):
+    """A real zero array in place of a symbolic ``Zero``."""
+    return zeros_like_aval(tangent.aval) if is_zero(tangent) else tangent
+
+
 class JVPTrace(core.Trace):
     def pure(self, val):
-        return JVPTracer(self, val, zeros_like_aval(get_aval(val)))
+        return JVPTracer(self, val, Zero(get_aval(val)))
 
     lift = pure
 
     def process_primitive(self, primitive, tracers, params):
+        primals = [t.primal for t in tracers]
+        tangents = [t.tangent for t in tracers]
+        if all(is_zero(t) for t in tangents):   # nothing here depends on the inputs
+            outs = primitive.bind(*primals, **params)
+            if primitive.multiple_results:
+                return [JVPTracer(self, o, Zero(get_aval(o))) for o in outs]
+            return JVPTracer(self, outs, Zero(get_aval(outs)))
         if primitive.jvp is None:
             raise NotImplementedError(
                 f"Differentiation rule for '{primitive.name}' not implemented"
                 + (f": {primitive.not_differentiable}" if primitive.not_differentiable else "."))
-        primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
+        if not primitive.jvp_accepts_zeros:
+            tangents = [instantiate_zeros(t) for t in tangents]
         primals_out, tangents_out = primitive.jvp(primals, tangents, **params)
         if primitive.multiple_results:
             return [JVPTracer(self, p, t) for p, t in zip(primals_out, tangents_out)]
@@ -65,14 +77,14 @@ class JVPTrace(core.Trace):
 
     def process_custom_jvp_call(self, fun, jvp, tracers):
         primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
+        tangents = [instantiate_zeros(t.tangent) for t in tracers]
         primals_out, tangents_out = jvp(primals, tangents)
         return [JVPTracer(self, p, t) for p, t in zip(primals_out, tangents_out)]
 
     def process_custom_vjp_call(self, fun, fwd, bwd, tracers, out_tree_thunk=None):
         from ..custom_derivatives import custom_lin
         primals = [t.primal for t in tracers]
-        tangents = [t.tangent for t in tracers]
+        tangents = [instantiate_zeros(t.tangent) for t in tracers]
         primals_out, residuals = fwd(primals)
         tangents_out = custom_lin(residuals, tangents, bwd, [get_aval(p) for p in primals_out])
         return [JVPTracer(self, p, t) for p, t in zip(primals_out, tangents_out)]
@@ -86,7 +98,7 @@ def jvp_flat(fun, primals, tangents):
         outs = fun(*tracers_in)
         tracers_out = [trace.full_raise(o) for o in outs]
         primals_out = [full_lower(t.primal) for t in tracers_out]
-        tangents_out = [full_lower(t.tangent) for t in tracers_out]
+        tangents_out = [full_lower(instantiate_zeros(t.tangent)) for t in tracers_out]
     return primals_out, tangents_out
 
 

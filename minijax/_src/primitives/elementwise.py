@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..core import Primitive, ShapedArray, get_aval, is_undefined_primal
+from ..core import Primitive, ShapedArray, Zero, get_aval, is_undefined_primal, is_zero
 
 FLOAT = "fc"            # floating or complex
 NUMBER = "iufc"         # any number
@@ -226,12 +226,36 @@ neg_p.def_jvp(lambda p, t: (neg(p[0]), neg(t[0])))
 neg_p.def_transpose(lambda ct, x: [neg(ct)])
 
 add_p = binary("add", np.add, NUMBER)
-add_p.def_jvp(lambda p, t: (add(*p), add(*t)))
+def _sum_of_terms(out, terms):
+    """Add the non-zero tangent terms (``Zero`` terms drop out), shaped like ``out``."""
+    terms = [t for t in terms if not is_zero(t)]
+    if not terms:
+        return Zero(get_aval(out))
+    total = terms[0]
+    for t in terms[1:]:
+        total = add(total, t)
+    return _broadcast_like(total, out)
+
+
+def _add_jvp(primals, tangents):
+    out = add(*primals)
+    return out, _sum_of_terms(out, tangents)
+
+
+def _sub_jvp(primals, tangents):
+    out = sub(*primals)
+    tx, ty = tangents
+    return out, _sum_of_terms(out, [tx, ty if is_zero(ty) else neg(ty)])
+
+
+add_p.def_jvp(_add_jvp)
+add_p.jvp_accepts_zeros = True
 add_p.def_transpose(lambda ct, x, y: [unbroadcast(ct, x.aval) if is_undefined_primal(x) else None,
                                       unbroadcast(ct, y.aval) if is_undefined_primal(y) else None])
 
 sub_p = binary("sub", np.subtract, NUMBER)
-sub_p.def_jvp(lambda p, t: (sub(*p), sub(*t)))
+sub_p.def_jvp(_sub_jvp)
+sub_p.jvp_accepts_zeros = True
 sub_p.def_transpose(lambda ct, x, y: [
     unbroadcast(ct, x.aval) if is_undefined_primal(x) else None,
     unbroadcast(neg(ct), y.aval) if is_undefined_primal(y) else None])
@@ -242,7 +266,12 @@ mul_p = binary("mul", np.multiply, NUMBER)
 @mul_p.def_jvp
 def _mul_jvp(primals, tangents):
     (x, y), (tx, ty) = primals, tangents
-    return mul(x, y), add(mul(tx, y), mul(x, ty))
+    out = mul(x, y)
+    return out, _sum_of_terms(out, [tx if is_zero(tx) else mul(tx, y),
+                                    ty if is_zero(ty) else mul(x, ty)])
+
+
+mul_p.jvp_accepts_zeros = True
 
 
 @mul_p.def_transpose

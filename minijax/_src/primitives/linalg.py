@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..core import Primitive, ShapedArray, get_aval, is_undefined_primal
+from ..core import Primitive, ShapedArray, get_aval, is_undefined_primal, is_zero
 from .batch_util import bdim_at_front, batch_size, move_to_front
 from .elementwise import (FLOAT, _check_kinds, add, convert_element_type, div, eq, full, mul,
                           select_n, sub, zeros_like_aval)
@@ -155,8 +155,14 @@ def _matmul_plan(lhs_shape, rhs_shape, dimension_numbers):
 def _dot_general_jvp(primals, tangents, **params):
     # Bilinear: d(x . y) = dx . y + x . dy
     (x, y), (tx, ty) = primals, tangents
-    return (dot_general_p.bind(x, y, **params),
-            add(dot_general_p.bind(tx, y, **params), dot_general_p.bind(x, ty, **params)))
+    out = dot_general_p.bind(x, y, **params)
+    terms = [dot_general_p.bind(tx, y, **params) if not is_zero(tx) else None,
+             dot_general_p.bind(x, ty, **params) if not is_zero(ty) else None]
+    terms = [t for t in terms if t is not None]     # a Zero tangent's product is skipped
+    return out, terms[0] if len(terms) == 1 else add(*terms)
+
+
+dot_general_p.jvp_accepts_zeros = True
 
 
 def _ranks(dims):
