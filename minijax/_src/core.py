@@ -262,9 +262,16 @@ def eval_primitive(primitive, args, params):
     """
     if primitive.impl is None:
         raise NotImplementedError(f"primitive {primitive.name} has no eager implementation")
-    avals = [(a._aval or a.aval) if type(a) is _ArrayImpl else get_aval(a) for a in args]
+    avals, values = [], []
+    for a in args:
+        if type(a) is _ArrayImpl:
+            avals.append(a._aval or a.aval)
+            values.append(a._value)
+        else:
+            avals.append(get_aval(a))
+            values.append(to_numpy(a))
     try:
-        key = (primitive, *avals, tuple(params.items())) if params else (primitive, *avals)
+        key = (primitive, *avals, *params.items())
         avals_out = _abstract_eval_cache.get(key)
     except TypeError:  # an unhashable parameter: skip the memo
         key = avals_out = None
@@ -272,8 +279,7 @@ def eval_primitive(primitive, args, params):
         avals_out = primitive.abstract_eval(*avals, **params)
         if key is not None and len(_abstract_eval_cache) < 4096:
             _abstract_eval_cache[key] = avals_out
-    outs = primitive.impl(*[a._value if type(a) is _ArrayImpl else to_numpy(a) for a in args],
-                          **params)
+    outs = primitive.impl(*values, **params)
     if primitive.multiple_results:
         return [wrap_output(o, a) for o, a in zip(outs, avals_out)]
     return wrap_output(outs, avals_out)
@@ -281,18 +287,6 @@ def eval_primitive(primitive, args, params):
 
 # Set by array.py, which sits above core: the concrete array type and its two converters.
 _ArrayImpl = to_numpy = wrap_output = None
-
-
-def _type_key(x):
-    if type(x) is _ArrayImpl:
-        value = x._value
-        return (value.shape, value.dtype, x.weak_type)
-    value = getattr(x, "_value", None)
-    if value is not None:
-        return (value.shape, value.dtype, x.weak_type)
-    if isinstance(x, np.ndarray):
-        return (x.shape, x.dtype, False)
-    return (type(x), get_aval(x))
 
 
 trace_stack.append(MainTrace(0, EvalTrace))
