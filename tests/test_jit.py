@@ -332,3 +332,25 @@ def test_constant_subexpressions_are_folded_at_compile_time():
     big = jax.jit(lambda x: x + jnp.zeros((200, 200)).sum())   # large constants stay fused
     assert "broadcast" not in big.lower(1.0).as_text().split("# Generated")[0]
     assert float(big(1.0)) == 1.0
+
+
+def test_random_bits_compile_to_a_numba_loop_and_stay_bit_identical():
+    from minijax import random
+    key = random.PRNGKey(0)
+    samplers = [lambda k: random.uniform(k, (1000,)), lambda k: random.normal(k, (7, 5)),
+                lambda k: random.bits(k, (64,)), lambda k: random.split(k, 4),
+                lambda k: random.randint(k, (9,), -5, 17)]
+    for sample in samplers:
+        np.testing.assert_array_equal(np.asarray(jax.jit(sample)(key)), np.asarray(sample(key)))
+    text = jax.jit(samplers[0]).lower(key).as_text()
+    assert "_threefry2x32_scalar(" in text and "library call: threefry2x32" not in text
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.int8, np.uint8])
+@pytest.mark.parametrize("name", ["shift_left", "shift_right_logical", "shift_right_arithmetic"])
+def test_shifts_match_eager_including_out_of_range_counts(name, dtype):
+    op = getattr(lax, name)
+    signed = np.dtype(dtype).kind == "i"
+    x = np.array([1, -3 if signed else 200, 77, 5, 9, 0], dtype)
+    y = np.array([0, 1, 3, 40, -1 if signed else 250, 7], dtype)
+    assert_same(jax.jit(op)(x, y), op(x, y))

@@ -80,7 +80,9 @@ def _fusible(eqn, shape):
     prim = eqn.primitive
     if prim.name not in lowering.SCALAR_LOWERINGS and prim.name not in ("broadcast_in_dim", "iota"):
         return False
-    if prim.multiple_results or any(o.aval.shape != shape for o in eqn.outputs):
+    if prim.multiple_results and prim.name not in lowering.MULTI_OUTPUT:
+        return False
+    if any(o.aval.shape != shape for o in eqn.outputs):
         return False
     if prim.name == "broadcast_in_dim":
         return True
@@ -235,12 +237,12 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
         pad = "    "
 
     for eqn in kernel.eqns:
-        out = eqn.outputs[0]
         expr = lowering.scalar_expr(eqn, [read(v) for v in eqn.inputs], idx, name)
-        lines.append(f"{pad}{name(out)}_e = {expr}")
-        local[id(out)] = f"{name(out)}_e"
-        if out in kernel.outputs:
-            lines.append(f"{pad}{name(out)}[{', '.join(idx)}] = {name(out)}_e")
+        lines.append(f"{pad}{', '.join(name(o) + '_e' for o in eqn.outputs)} = {expr}")
+        for out in eqn.outputs:
+            local[id(out)] = f"{name(out)}_e"
+            if out in kernel.outputs:
+                lines.append(f"{pad}{name(out)}[{', '.join(idx)}] = {name(out)}_e")
 
     if red is not None:
         value = read(red.inputs[0])
@@ -446,8 +448,10 @@ def _numpy_kernel(kernel: LoopKernel):
         for eqn in eqns:
             args = [np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else env[id(v)]
                     for v in eqn.inputs]
-            out = eqn.primitive.impl(*args, **eqn.params)
-            env[id(eqn.outputs[0])] = np.asarray(out).astype(eqn.outputs[0].aval.dtype, copy=False)
+            outs = eqn.primitive.impl(*args, **eqn.params)
+            outs = outs if eqn.primitive.multiple_results else [outs]
+            for v, out in zip(eqn.outputs, outs):
+                env[id(v)] = np.asarray(out).astype(v.aval.dtype, copy=False)
         return tuple(env[id(v)] for v in kernel.outputs)
     return run
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["_idiv", "_irem", "_fmax", "_fmin", "_round_half_away", "_maximum_f", "_minimum_f"]
+__all__ = ["_idiv", "_irem", "_fmax", "_fmin", "_round_half_away", "_maximum_f", "_minimum_f",
+           "_threefry2x32_scalar", "_shift_left", "_shift_right_logical"]
 
 
 @numba.njit(inline="always")
@@ -61,6 +62,54 @@ def _irem(a, b):
 @numba.njit(inline="always")
 def _round_half_away(x):
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+@numba.njit(inline="always")
+def _shift_left(x, y, bits):
+    """``x << y``; shifting by ``bits`` or more (or by a negative count) gives 0, as in XLA."""
+    return x << y if 0 <= y < bits else x ^ x
+
+
+@numba.njit(inline="always")
+def _shift_right_logical(u, y, bits):
+    """``u >> y`` on the unsigned bit pattern ``u``; out-of-range counts give 0."""
+    return u >> y if 0 <= y < bits else u ^ u
+
+
+@numba.njit(inline="always")
+def _rotl32(x, r):
+    return np.uint32(((x << np.uint32(r)) | (x >> np.uint32(32 - r))) & np.uint32(0xFFFFFFFF))
+
+
+@numba.njit(inline="always")
+def _threefry2x32_scalar(k1, k2, x1, x2):
+    """Threefry-2x32, 20 rounds, on one pair of counter words (the loop body of the
+    ``threefry2x32`` primitive; see primitives/random_bits.py for the array version)."""
+    k1, k2, x1, x2 = np.uint32(k1), np.uint32(k2), np.uint32(x1), np.uint32(x2)
+    k3 = np.uint32(k1 ^ k2 ^ np.uint32(0x1BD11BDA))
+    a = np.uint32(x1 + k1)
+    b = np.uint32(x2 + k2)
+    for group in range(5):
+        if group % 2 == 0:
+            r0, r1, r2, r3 = 13, 15, 26, 6
+        else:
+            r0, r1, r2, r3 = 17, 29, 16, 24
+        a = np.uint32(a + b)
+        b = np.uint32(_rotl32(b, r0) ^ a)
+        a = np.uint32(a + b)
+        b = np.uint32(_rotl32(b, r1) ^ a)
+        a = np.uint32(a + b)
+        b = np.uint32(_rotl32(b, r2) ^ a)
+        a = np.uint32(a + b)
+        b = np.uint32(_rotl32(b, r3) ^ a)
+        # key injection: rotate through (k1, k2, k3)
+        s = (group + 1) % 3
+        t = (group + 2) % 3
+        ka = k1 if s == 0 else (k2 if s == 1 else k3)
+        kb = k1 if t == 0 else (k2 if t == 1 else k3)
+        a = np.uint32(a + ka)
+        b = np.uint32(b + kb + np.uint32(group + 1))
+    return a, b
 
 
 def _install_fast_math():

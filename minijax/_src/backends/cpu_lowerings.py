@@ -186,7 +186,17 @@ SCALAR_LOWERINGS = {
     "erf": lambda e, a, i: _cast(f"math.erf({a[0]})", e.outputs[0].aval.dtype),
     "erfc": lambda e, a, i: _cast(f"math.erfc({a[0]})", e.outputs[0].aval.dtype),
     "iota": _iota,
+    "shift_left": lambda e, a, i: _cast(
+        f"_shift_left({a[0]}, {a[1]}, {e.outputs[0].aval.dtype.itemsize * 8})",
+        e.outputs[0].aval.dtype),
+    "shift_right_logical": lambda e, a, i: _cast(
+        f"_shift_right_logical(np.uint{e.outputs[0].aval.dtype.itemsize * 8}({a[0]}), {a[1]}, "
+        f"{e.outputs[0].aval.dtype.itemsize * 8})", e.outputs[0].aval.dtype),
+    "threefry2x32": lambda e, a, i: f"_threefry2x32_scalar({a[0]}, {a[1]}, {a[2]}, {a[3]})",
 }
+
+# Primitives with several outputs whose scalar expression yields a tuple, one value per output.
+MULTI_OUTPUT = {"threefry2x32"}
 
 REDUCTIONS = {"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
               "reduce_or", "argmax", "argmin"}
