@@ -95,24 +95,15 @@ def compiled_program(jaxpr: ClosedJaxpr, name: str):
     return program
 
 
-def _inlined_primitives():
+def _is_inlined(primitive) -> bool:
+    """Is this a call (jit, custom_jvp/vjp) that is spliced into its caller before compiling?"""
     from .custom_derivatives import custom_jvp_call_p, custom_vjp_call_p
-    return {pjit_p, custom_jvp_call_p, custom_vjp_call_p}
-
-
-class _LazySet:
-    """The primitives spliced into their caller before compiling (looked up lazily)."""
-
-    def __contains__(self, prim):
-        return prim in _inlined_primitives()
-
-
-_INLINED = _LazySet()
+    return primitive in (pjit_p, custom_jvp_call_p, custom_vjp_call_p)
 
 
 def inline_calls(jaxpr: core.Jaxpr) -> core.Jaxpr:
     """Splice nested pjit equations (jit inside jit) into one flat program, for better fusion."""
-    if not any(e.primitive in _INLINED for e in jaxpr.eqns):
+    if not any(_is_inlined(e.primitive) for e in jaxpr.eqns):
         return jaxpr
     eqns, constvars, rename = [], list(jaxpr.constvars), {}
 
@@ -121,7 +112,7 @@ def inline_calls(jaxpr: core.Jaxpr) -> core.Jaxpr:
 
     extra_consts = []
     for eqn in jaxpr.eqns:
-        if eqn.primitive not in _INLINED:
+        if not _is_inlined(eqn.primitive):
             eqns.append(core.JaxprEqn(eqn.primitive, [sub(v) for v in eqn.inputs], eqn.params,
                                       eqn.outputs))
             continue

@@ -63,12 +63,6 @@ class LoopKernel:
         self.outputs: list = []        # vars the kernel materializes
         self.fn = None
 
-    def describe(self):
-        return ""
-
-
-def _shape_of(v):
-    return v.aval.shape
 
 
 def _is_scalar_input(v):
@@ -91,9 +85,6 @@ def _fusible(eqn, shape):
             return False
     return lowering.supports(eqn)
 
-
-def _reduction_axes(eqn):
-    return eqn.params["axes"] if eqn.primitive.name in lowering.REDUCTIONS else None
 
 
 def partition(jaxpr: core.Jaxpr):
@@ -221,15 +212,14 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
     # Loop nest. With a suffix reduction, the accumulator lives in a register between
     # the kept (outer) loops and the reduced (inner) loops.
     local: dict[int, str] = {}
-    loop_order = list(range(ndim))
     depth = 1
-    for n, d in enumerate(loop_order):
+    for d in range(ndim):
         if suffix_reduction and d == red_axes[0]:
             pad = "    " * depth
             lines.append(f"{pad}acc = {lowering.reduction_init(red)}")
             if red.primitive.name in ("argmax", "argmin"):
                 lines.append(f"{pad}best = {lowering.reduction_init(red, best=True)}")
-        rng = "prange" if (parallel and n == 0) else "range"
+        rng = "prange" if (parallel and d == 0) else "range"
         lines.append(f"{'    ' * depth}for {idx[d]} in {rng}({shape[d]}):")
         depth += 1
     pad = "    " * depth
@@ -254,7 +244,7 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
             close = "    " * (depth - len(red_axes))
             lines.append(f"{close}{target} = acc")
         else:
-            lines.extend(lowering.accumulate_into(red, target, value, pad, red_axes, idx, name(out)))
+            lines.append(f"{pad}{target} = {lowering.combine(red, target, value)}")
     lines.append(f"    return {', '.join(name(v) for v in kernel.outputs)}"
                  + ("," if len(kernel.outputs) == 1 else ""))
     return "\n".join(lines)
@@ -433,9 +423,6 @@ class Program:
                 env[i] = r
         return [env[i] for i in self._out_slots]
 
-
-def _to_numpy(x):
-    return np.asarray(x)
 
 
 def _numpy_kernel(kernel: LoopKernel):

@@ -9,6 +9,8 @@ float32 programs stay float32 end to end.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 PRELUDE = '''\
@@ -20,7 +22,6 @@ from numba import prange
 from minijax._src.backends.cpu_helpers import *  # noqa: F401,F403  (_idiv, _fmax, ... and fast math)
 '''
 
-_FLOAT_KINDS = "f"
 _SUPPORTED_KINDS = "biuf"
 
 
@@ -252,7 +253,7 @@ def reduction_init(eqn, best=False) -> str:
     return literal(info.min if name == "reduce_max" else info.max, dtype)
 
 
-def _combine(eqn, acc, value):
+def combine(eqn, acc, value):
     name = eqn.primitive.name
     dtype = eqn.outputs[0].aval.dtype
     return {
@@ -275,12 +276,7 @@ def accumulate(eqn, acc, value, pad, axes, idx):
                 f"{pad}if val {op} best or (val != val and best == best):",
                 f"{pad}    best = val",
                 f"{pad}    acc = {idx[axis]}"]
-    return [f"{pad}{acc} = {_combine(eqn, acc, value)}"]
-
-
-def accumulate_into(eqn, target, value, pad, axes, idx, out_name):
-    """Lines for a reduction that accumulates straight into the output array."""
-    return [f"{pad}{target} = {_combine(eqn, target, value)}"]
+    return [f"{pad}{acc} = {combine(eqn, acc, value)}"]
 
 
 _configured = False
@@ -295,5 +291,3 @@ def configure_numba():
             numba.config.THREADING_LAYER = "workqueue"
         _configured = True
 
-
-import os  # noqa: E402  (used by configure_numba only)
