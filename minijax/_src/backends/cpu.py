@@ -1,20 +1,23 @@
-"""The CPU backend: compile a Jaxpr into fused loops with numba.
+"""The CPU backend: compile a Jaxpr into machine code with numba.
 
 How a program is compiled
 -------------------------
-1. **Partition** the jaxpr's equations into *steps*. Runs of elementwise
-   equations over one output shape become one **loop kernel**: a single loop
-   nest computes all of them per element, so no temporary arrays are made
-   between them. A reduction whose input comes from such a run joins it (the
-   reduction accumulates inside the same loop). Anything else -- a matmul, a
-   sort, a gather -- is a **library step** that calls the primitive's NumPy
-   ``impl`` (NumPy's matmul already calls BLAS).
-2. **Generate** Python source for every loop kernel (see ``Program.source``;
-   ``jit(f).lower(x).as_text()`` prints it) and compile it with
-   ``numba.njit``. Each elementwise primitive knows how to write itself as a
-   scalar expression (``scalar_lowerings`` below).
-3. **Cache** the source on disk, named by its hash, so numba's own
-   ``cache=True`` can reuse the machine code in a fresh process.
+1. **Fold constants**: equations whose inputs are all known at compile time
+   are evaluated once (``fold_constants``).
+2. **Partition** the equations into steps (``cpu_kernels.partition``): runs of
+   elementwise equations become fused **loop kernels**; every other equation
+   is a library step.
+3. **Group** consecutive steps that numba can run -- kernels, matmuls, shape
+   changes, and ``cond``/``while``/``scan`` whose bodies qualify -- into
+   **segments**: one numba function each (``cpu_functions``), so the program
+   stays in machine code from one step to the next and loops never return to
+   Python. A step numba cannot run (a sort, a gather, a decomposition) calls
+   its primitive's NumPy ``impl`` between segments.
+4. **Generate** the Python source of every kernel and segment
+   (``jit(f).lower(x).as_text()`` prints it), write it to the cache
+   directory named by its hash, and import it: numba's ``cache=True`` then
+   reuses the machine code in a fresh process.
+5. **Run**: ``Program.__call__`` walks the steps with a flat list of values.
 
 Only loops that are big enough run in parallel (``prange``): starting threads
 costs more than it saves on small arrays.
@@ -32,222 +35,74 @@ import numpy as np
 from .. import core
 from ..core import Literal, Var
 from . import cpu_lowerings as lowering
+from .cpu_functions import POOL_MIN_SIZE, ModuleBuilder, step_can_emit
+from .cpu_kernels import LibraryStep, LoopKernel, partition
 
-PARALLEL_MIN_SIZE = 1 << 17   # elements; below this a serial loop wins on 2 cores
 _compile_lock = threading.Lock()
 
 
-# ---------------------------------------------------------------------------
-# Steps of a compiled program
-# ---------------------------------------------------------------------------
-class LibraryStep:
-    """Run one equation with its primitive's NumPy implementation."""
+class Segment:
+    """Consecutive steps compiled into one numba function (see ``cpu_functions.Function``)."""
 
-    def __init__(self, eqn):
-        self.eqn = eqn
-        self.inputs, self.outputs = eqn.inputs, eqn.outputs
+    def __init__(self, steps):
+        self.steps = steps
+        self.eqns = [e for s in steps for e in _equations(s)]
+        defined = {id(o) for e in self.eqns for o in e.outputs}
+        self.inputs, seen = [], set()
+        for e in self.eqns:
+            for v in e.inputs:
+                if isinstance(v, Var) and id(v) not in defined and id(v) not in seen:
+                    seen.add(id(v))
+                    self.inputs.append(v)
+        self.outputs: list = []      # set by ``_group`` once later steps are known
+        self.function = None         # the cpu_functions.Function, once written
+        self.name = ""
 
     def describe(self):
-        return f"# library call: {self.eqn.primitive.name} (NumPy implementation)"
+        counts: dict[str, int] = {}
+        for s in self.steps:
+            key = "fused loop" if isinstance(s, LoopKernel) else s.eqn.primitive.name
+            counts[key] = counts.get(key, 0) + 1
+        parts = ", ".join(f"{n} {k}" + ("s" if n > 1 and k == "fused loop" else "")
+                          for k, n in counts.items())
+        return f"# {self.name}: one numba function for {len(self.eqns)} equations ({parts})"
 
 
-class LoopKernel:
-    """A fused loop nest: elementwise equations over one shape, optionally ending in a reduction."""
-
-    def __init__(self, shape):
-        self.shape = shape
-        self.eqns: list = []
-        self.reduction = None          # the reduction equation that closes the kernel, if any
-        self.name = ""
-        self.inputs: list = []         # external vars read by the kernel
-        self.outputs: list = []        # vars the kernel materializes
-        self.fn = None
+def _equations(step):
+    if isinstance(step, LoopKernel):
+        return step.eqns + ([step.reduction] if step.reduction else [])
+    if isinstance(step, Segment):
+        return step.eqns
+    return [step.eqn]
 
 
-
-def _is_scalar_input(v):
-    return v.aval.shape == ()
-
-
-def _fusible(eqn, shape):
-    """Can ``eqn`` join a loop kernel over ``shape``?"""
-    prim = eqn.primitive
-    if prim.name not in lowering.SCALAR_LOWERINGS and prim.name not in ("broadcast_in_dim", "iota"):
-        return False
-    if prim.multiple_results and prim.name not in lowering.MULTI_OUTPUT:
-        return False
-    if any(o.aval.shape != shape for o in eqn.outputs):
-        return False
-    if prim.name == "broadcast_in_dim":
-        return True
-    for v in eqn.inputs:
-        if v.aval.shape not in ((), shape):
-            return False
-    return lowering.supports(eqn)
+def _step_inputs(step):
+    return step.inputs if isinstance(step, (LoopKernel, Segment)) else step.eqn.inputs
 
 
-
-def partition(jaxpr: core.Jaxpr):
-    """Split the program into loop kernels and library steps (see the module docstring)."""
-    consumers: dict[int, int] = {}
-    for eqn in jaxpr.eqns:
-        for v in eqn.inputs:
-            if isinstance(v, Var):
-                consumers[id(v)] = consumers.get(id(v), 0) + 1
-    for v in jaxpr.outvars:
-        if isinstance(v, Var):
-            consumers[id(v)] = consumers.get(id(v), 0) + 1
-
-    steps, current = [], None
+def _group(steps, jaxpr: core.Jaxpr):
+    """Merge runs of steps numba can run into segments (a lone kernel or library call stays)."""
+    from .cpu_control import handles
+    groups, run = [], []
 
     def flush():
-        nonlocal current
-        if current is not None and (current.eqns or current.reduction):
-            steps.append(current)
-        current = None
+        worth_it = len(run) >= 2 or any(isinstance(s, LibraryStep) and handles(s.eqn) for s in run)
+        groups.extend([Segment(list(run))] if worth_it else run)
+        run.clear()
 
-    for eqn in jaxpr.eqns:
-        out_shape = eqn.outputs[0].aval.shape if eqn.outputs else ()
-        if eqn.primitive.name in lowering.REDUCTIONS and lowering.supports(eqn) and \
-                eqn.inputs[0].aval.size > 0:
-            in_shape = eqn.inputs[0].aval.shape
-            if current is None or current.shape != in_shape:
-                flush()
-                current = LoopKernel(in_shape)
-            current.reduction = eqn
-            flush()
-            continue
-        if eqn.outputs and out_shape != () and eqn.outputs[0].aval.size > 0 and \
-                _fusible(eqn, out_shape):
-            if current is None or current.shape != out_shape:
-                flush()
-                current = LoopKernel(out_shape)
-            current.eqns.append(eqn)
-            continue
-        flush()
-        steps.append(LibraryStep(eqn))
-    flush()
-
-    outvar_ids = {id(v) for v in jaxpr.outvars if isinstance(v, Var)}
-    kernels = [(i, s) for i, s in enumerate(steps) if isinstance(s, LoopKernel)]
-    for i, kernel in kernels:
-        kernel.name = f"kernel_{i}"
-        kernel.inputs = _kernel_inputs(kernel)
-    for i, kernel in kernels:
-        kernel.outputs = _kernel_outputs(kernel, steps[i + 1:], outvar_ids)
-    # A kernel none of whose values is used later is dead code (e.g. the `0.0 * x` a JVP leaves
-    # behind for a constant factor): drop it, or its generated function would `return` nothing.
-    return [s for s in steps if not (isinstance(s, LoopKernel) and not s.outputs)]
-
-
-def _kernel_inputs(kernel: LoopKernel):
-    """Variables the kernel reads but does not compute itself."""
-    defined = {id(o) for e in kernel.eqns for o in e.outputs}
-    inputs, seen = [], set()
-    for e in kernel.eqns + ([kernel.reduction] if kernel.reduction else []):
-        for v in e.inputs:
-            if isinstance(v, Var) and id(v) not in defined and id(v) not in seen:
-                seen.add(id(v))
-                inputs.append(v)
-    return inputs
-
-
-def _kernel_outputs(kernel: LoopKernel, later_steps, outvar_ids):
-    """Values the kernel must write to memory: those used after it (the rest stay in registers)."""
-    needed_later = set(outvar_ids)
-    for step in later_steps:
-        for v in step.inputs:
-            if isinstance(v, Var):
-                needed_later.add(id(v))
-    outputs = [o for e in kernel.eqns for o in e.outputs if id(o) in needed_later]
-    if kernel.reduction is not None:
-        outputs.append(kernel.reduction.outputs[0])
-    return outputs
-
-
-# ---------------------------------------------------------------------------
-# Code generation for one loop kernel
-# ---------------------------------------------------------------------------
-class _Names:
-    def __init__(self):
-        self.names: dict[int, str] = {}
-
-    def __call__(self, v):
-        if id(v) not in self.names:
-            self.names[id(v)] = f"v{len(self.names)}"
-        return self.names[id(v)]
-
-
-def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
-    name = _Names()
-    shape = kernel.shape
-    ndim = len(shape)
-    idx = [f"i{d}" for d in range(ndim)]
-    # Outputs are passed in (allocated, or recycled, by the caller: see ``BufferPool``).
-    args = [name(v) for v in kernel.inputs] + [name(v) for v in kernel.outputs]
-    lines = [f"def {kernel.name}({', '.join(args)}):"]
-
-    # Rank-0 inputs are read once, before the loop.
-    for v in kernel.inputs:
-        if _is_scalar_input(v):
-            lines.append(f"    {name(v)}_s = {name(v)}[()]")
-
-    def read(v):
-        if isinstance(v, Literal):
-            return lowering.literal(v.val, v.aval.dtype)
-        if id(v) in local:
-            return local[id(v)]
-        if _is_scalar_input(v):
-            return f"{name(v)}_s"
-        return f"{name(v)}[{', '.join(idx)}]"
-
-    red = kernel.reduction
-    red_axes = tuple(red.params["axes"]) if red is not None else ()
-    kept = [d for d in range(ndim) if d not in red_axes]
-    suffix_reduction = red is not None and red_axes == tuple(range(ndim - len(red_axes), ndim))
-
-    if red is not None and not suffix_reduction:  # (argmax/argmin are only fused as suffixes)
-        lines.append(f"    {name(red.outputs[0])}[...] = {lowering.reduction_init(red)}")
-
-    # Loop nest. With a suffix reduction, the accumulator lives in a register between
-    # the kept (outer) loops and the reduced (inner) loops.
-    local: dict[int, str] = {}
-    depth = 1
-    for d in range(ndim):
-        if suffix_reduction and d == red_axes[0]:
-            pad = "    " * depth
-            lines.append(f"{pad}acc = {lowering.reduction_init(red)}")
-            if red.primitive.name in ("argmax", "argmin"):
-                lines.append(f"{pad}best = {lowering.reduction_init(red, best=True)}")
-        rng = "prange" if (parallel and d == 0) else "range"
-        lines.append(f"{'    ' * depth}for {idx[d]} in {rng}({shape[d]}):")
-        depth += 1
-    pad = "    " * depth
-    if ndim == 0:
-        pad = "    "
-
-    for eqn in kernel.eqns:
-        expr = lowering.scalar_expr(eqn, [read(v) for v in eqn.inputs], idx, name)
-        lines.append(f"{pad}{', '.join(name(o) + '_e' for o in eqn.outputs)} = {expr}")
-        for out in eqn.outputs:
-            local[id(out)] = f"{name(out)}_e"
-            if out in kernel.outputs:
-                lines.append(f"{pad}{name(out)}[{', '.join(idx)}] = {name(out)}_e")
-
-    if red is not None:
-        value = read(red.inputs[0])
-        out = red.outputs[0]
-        kept_idx = ", ".join(idx[d] for d in kept)
-        target = f"{name(out)}[{kept_idx}]" if kept else f"{name(out)}[()]"
-        if suffix_reduction:
-            lines.extend(lowering.accumulate(red, "acc", value, pad, red_axes, idx))
-            close = "    " * (depth - len(red_axes))
-            lines.append(f"{close}{target} = acc")
+    for step in steps:
+        if step_can_emit(step):
+            run.append(step)
         else:
-            lines.append(f"{pad}{target} = {lowering.combine(red, target, value)}")
-    lines.append(f"    return {', '.join(name(v) for v in kernel.outputs)}"
-                 + ("," if len(kernel.outputs) == 1 else ""))
-    return "\n".join(lines)
+            flush()
+            groups.append(step)
+    flush()
+    needed = {id(v) for v in jaxpr.outvars if isinstance(v, Var)}
+    for group in reversed(groups):
+        if isinstance(group, Segment):
+            group.outputs = [o for e in group.eqns for o in e.outputs if id(o) in needed]
+        needed.update(id(v) for v in _step_inputs(group) if isinstance(v, Var))
+    return [g for g in groups if not (isinstance(g, Segment) and not g.outputs)]
 
 
 # ---------------------------------------------------------------------------
@@ -263,7 +118,6 @@ def cache_dir() -> str:
     return path
 
 
-POOL_MIN_SIZE = 1 << 15   # elements; smaller buffers are cheap to allocate fresh
 FOLD_MAX_SIZE = 1 << 12   # larger constants are cheaper to recompute (fused) than to keep
 
 
@@ -323,22 +177,21 @@ def fold_constants(jaxpr: core.Jaxpr, consts):
 
 
 class Program:
-    """A compiled jaxpr: an ordered list of loop kernels and library steps."""
+    """A compiled jaxpr: an ordered list of segments, loop kernels and library steps."""
 
     def __init__(self, jaxpr: core.Jaxpr, consts):
         self.jaxpr, self.consts = fold_constants(jaxpr, list(consts))
-        self.steps = partition(self.jaxpr)
-        kernels = [s for s in self.steps if isinstance(s, LoopKernel)]
-        pieces = [lowering.PRELUDE]
-        for k in kernels:
-            parallel = int(np.prod(k.shape, dtype=np.int64)) >= PARALLEL_MIN_SIZE
-            decorator = (f"@numba.njit(cache=True, fastmath={{'reassoc', 'contract'}}, parallel={parallel}, "
-                         f"error_model='numpy')")
-            pieces.append(decorator + "\n" + emit_kernel(k, parallel))
-        self.source = "\n\n\n".join(pieces) + "\n"
-        self.module = _load_module(self.source) if kernels else None
-        for k in kernels:
-            k.fn = getattr(self.module, k.name)
+        self.steps = _group(partition(self.jaxpr), self.jaxpr)
+        builder = ModuleBuilder()
+        for step in self.steps:
+            if isinstance(step, LoopKernel):
+                builder.add_kernel(step)
+            elif isinstance(step, Segment):
+                sub = core.Jaxpr([], step.inputs, step.eqns, step.outputs)
+                step.function = builder.add_function(sub, "segment", buffers=True)
+                step.name = step.function.name
+        self.source = builder.source()
+        self.module = _load_module(self.source) if builder.pieces else None
         self._plan()
 
     def _plan(self):
@@ -355,35 +208,40 @@ class Program:
                 template.append(None)
             return slots[id(v)]
 
+        def buffer_types(vs):
+            return [(v.aval.shape, v.aval.dtype, v.aval.size) for v in vs]
+
         for v, c in zip(self.jaxpr.constvars, self.consts):
             template[slot(v)] = np.asarray(c)
         self._in_slots = [slot(v) for v in self.jaxpr.invars]
         self._plan_steps = []
         for step in self.steps:
             if isinstance(step, LoopKernel):
-                ins = [slot(v) for v in step.inputs]
-                out_types = [(v.aval.shape, v.aval.dtype, v.aval.size) for v in step.outputs]
-                self._plan_steps.append((step.fn, None, out_types, ins,
-                                         [slot(v) for v in step.outputs]))
+                fn = getattr(self.module, step.name)
+                entry = (fn, None, buffer_types(step.outputs), step.inputs, step.outputs)
+            elif isinstance(step, Segment):
+                fn = getattr(self.module, step.name)
+                entry = (fn, None, buffer_types(step.function.buffer_outputs), step.inputs,
+                         step.outputs)
             else:
                 eqn = step.eqn
-                ins = [slot(v) for v in eqn.inputs]
-                dtypes_out = [v.aval.dtype for v in eqn.outputs]
-                self._plan_steps.append((None, eqn, dtypes_out, ins, [slot(v) for v in eqn.outputs]))
+                entry = (None, eqn, [v.aval.dtype for v in eqn.outputs], eqn.inputs, eqn.outputs)
+            fn, eqn, types, ins, outs = entry
+            self._plan_steps.append((fn, eqn, types, [slot(v) for v in ins],
+                                     [slot(v) for v in outs]))
         self._out_slots = [slot(v) for v in self.jaxpr.outvars]
         self._template = template
         self._pool = BufferPool()
 
     def _demote(self, n, error):
-        """Replace loop kernel ``n`` by NumPy evaluation of its equations, and say why once."""
+        """Replace compiled step ``n`` by NumPy evaluation of its equations, and say why once."""
         import warnings
-        step = [s for s in self.steps if isinstance(s, LoopKernel)][
-            sum(1 for p in self._plan_steps[:n] if p[0] is not None)]
+        step = self.steps[n]
         warnings.warn(f"minijax could not compile {step.name} with numba "
                       f"({type(error).__name__}); running it with NumPy instead. Please report "
                       f"this with the output of jit(f).lower(...).as_text().", RuntimeWarning,
                       stacklevel=3)
-        fallback = _numpy_kernel(step)
+        fallback = _numpy_steps(_equations(step), _step_inputs(step), step.outputs)
         entry = self._plan_steps[n]
         self._plan_steps[n] = (fallback,) + entry[1:]
         return fallback
@@ -399,47 +257,66 @@ class Program:
                 lines.append(s.describe())
         return "\n".join(lines) + "\n\n" + self.source
 
+    def numba_functions(self):
+        """Every numba dispatcher of this program's generated module."""
+        if self.module is None:
+            return []
+        return [f for f in vars(self.module).values()
+                if hasattr(f, "stats") and getattr(f, "__module__", None) == self.module.__name__]
+
     def __call__(self, *args):
         env = list(self._template)
         for i, a in zip(self._in_slots, args):
             env[i] = a
         pool = self._pool
-        for n, (kernel, eqn, dtypes_out, ins, outs) in enumerate(self._plan_steps):
-            if kernel is not None:
+        for n, (fn, eqn, types, ins, outs) in enumerate(self._plan_steps):
+            if fn is not None:
                 inputs = [_c_contiguous(env[i]) for i in ins]
-                inputs += [pool.get(shape, dtype, size) for shape, dtype, size in dtypes_out]
+                inputs += [pool.get(shape, dtype, size) for shape, dtype, size in types]
                 try:
-                    results = kernel(*inputs)
-                except Exception as error:  # numba refused the kernel: never show its traceback
-                    kernel = self._demote(n, error)
-                    results = kernel(*inputs)
+                    results = fn(*inputs)
+                except Exception as error:  # numba refused the code: never show its traceback
+                    results = self._demote(n, error)(*inputs)
             else:
                 prim = eqn.primitive
                 results = prim.impl(*[env[i] for i in ins], **eqn.params)
                 if not prim.multiple_results:
                     results = (results,)
-                results = [np.asarray(r).astype(d, copy=False) for r, d in zip(results, dtypes_out)]
+                results = [np.asarray(r).astype(d, copy=False) for r, d in zip(results, types)]
             for i, r in zip(outs, results):
                 env[i] = r
         return [env[i] for i in self._out_slots]
 
 
+def compile_equation(primitive, avals, params):
+    """A program running one equation -- a whole loop or cond -- in numba, or None if it can't.
 
-def _numpy_kernel(kernel: LoopKernel):
-    """Evaluate a loop kernel's equations one by one with their NumPy implementations."""
-    eqns = kernel.eqns + ([kernel.reduction] if kernel.reduction else [])
+    Eager ``lax.fori_loop``/``scan``/``while_loop``/``cond`` use this, so even outside ``jit``
+    a loop does not return to Python on every trip.
+    """
+    invars = [Var(a) for a in avals]
+    out_avals = primitive.abstract_eval(*avals, **params)
+    outvars = [Var(a) for a in (out_avals if primitive.multiple_results else [out_avals])]
+    eqn = core.JaxprEqn(primitive, invars, params, outvars)
+    if not step_can_emit(LibraryStep(eqn)):
+        return None
+    return Program(core.Jaxpr([], invars, [eqn], outvars), [])
 
-    def run(*args):
-        inputs = args[:len(kernel.inputs)]
-        env = {id(v): x for v, x in zip(kernel.inputs, inputs)}
+
+def _numpy_steps(eqns, inputs, outputs):
+    """Evaluate equations one by one with their primitives' NumPy implementations."""
+    n_in = len(inputs)
+
+    def run(*args):   # (any trailing output buffers are not needed)
+        env = {id(v): x for v, x in zip(inputs, args[:n_in])}
         for eqn in eqns:
-            args = [np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else env[id(v)]
+            vals = [np.asarray(v.val, v.aval.dtype) if isinstance(v, Literal) else env[id(v)]
                     for v in eqn.inputs]
-            outs = eqn.primitive.impl(*args, **eqn.params)
+            outs = eqn.primitive.impl(*vals, **eqn.params)
             outs = outs if eqn.primitive.multiple_results else [outs]
             for v, out in zip(eqn.outputs, outs):
                 env[id(v)] = np.asarray(out).astype(v.aval.dtype, copy=False)
-        return tuple(env[id(v)] for v in kernel.outputs)
+        return tuple(env[id(v)] for v in outputs)
     return run
 
 
@@ -452,12 +329,11 @@ def _c_contiguous(x):
 
 
 def cache_stats(program) -> tuple[int, int]:
-    """(hits, misses) of numba's disk cache over the program's kernels, in this process."""
+    """(hits, misses) of numba's disk cache over the program's compiled functions, in this process."""
     hits = misses = 0
-    for step in program.steps:
-        if isinstance(step, LoopKernel):
-            hits += sum(step.fn.stats.cache_hits.values())
-            misses += sum(step.fn.stats.cache_misses.values())
+    for fn in program.numba_functions():
+        hits += sum(fn.stats.cache_hits.values())
+        misses += sum(fn.stats.cache_misses.values())
     return hits, misses
 
 

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 __all__ = ["_idiv", "_irem", "_fmax", "_fmin", "_round_half_away", "_maximum_f", "_minimum_f",
-           "_threefry2x32_scalar", "_shift_left", "_shift_right_logical"]
+           "_threefry2x32_scalar", "_shift_left", "_shift_right_logical", "_matmul3"]
 
 
 @numba.njit(inline="always")
@@ -110,6 +110,19 @@ def _threefry2x32_scalar(k1, k2, x1, x2):
         a = np.uint32(a + ka)
         b = np.uint32(b + kb + np.uint32(group + 1))
     return a, b
+
+
+@numba.njit(cache=True)
+def _matmul3(a, b):
+    """Batched matmul (B, M, K) @ (B, K, N) as loops, for the dtypes BLAS has no routine for."""
+    out = np.zeros((a.shape[0], a.shape[1], b.shape[2]), a.dtype)
+    for i in range(a.shape[0]):
+        for m in range(a.shape[1]):
+            for k in range(a.shape[2]):
+                x = a[i, m, k]
+                for n in range(b.shape[2]):
+                    out[i, m, n] += x * b[i, k, n]
+    return out
 
 
 def _install_fast_math():

@@ -1,0 +1,224 @@
+"""Non-elementwise primitives written as numba code: matmuls, shape changes, slices.
+
+Loop kernels (``cpu_kernels``) cover elementwise work and reductions. The
+equations between them -- a ``dot_general``, a ``transpose``, a ``slice`` --
+are written here as a few lines of numba-compatible NumPy, so that a whole
+program (and the body of a ``scan`` or ``while_loop``) can run inside one
+compiled function instead of returning to Python between steps.
+
+``LOWERINGS[name](eqn, ins, outs)`` returns source lines. ``ins`` are the
+names of the operands (NumPy arrays; rank-0 values are 0-d arrays) and
+``outs`` the names to assign. Every output is a C-contiguous array of the
+equation's dtype: functions that numba compiles must return the same types
+on every path (both branches of a ``cond``, every trip of a loop).
+
+``dot_general`` calls ``np.dot``, which numba compiles into a call to the
+BLAS that SciPy ships (``scipy.linalg.cython_blas``); integer and boolean
+matmuls use a plain loop (``cpu_helpers._matmul3``).
+"""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from . import cpu_lowerings as scalar
+
+
+def _dtype(v) -> str:
+    return f"np.{np.dtype(v.aval.dtype).name}"
+
+
+def _shape(shape) -> str:
+    return repr(tuple(int(d) for d in shape))
+
+
+def _contiguous(expr) -> str:
+    return f"np.ascontiguousarray({expr})"
+
+
+def _index(pieces) -> str:
+    return ", ".join(pieces) if pieces else "()"
+
+
+# ---------------------------------------------------------------------------
+# Shape changes: views (made contiguous where they reorder memory)
+# ---------------------------------------------------------------------------
+def _reshape(eqn, ins, outs):
+    shape = eqn.outputs[0].aval.shape
+    return [f"{outs[0]} = {ins[0]}.reshape({_shape(shape)})"]
+
+
+def _transpose(eqn, ins, outs):
+    perm = tuple(eqn.params["permutation"])
+    if perm == tuple(range(len(perm))):
+        return [f"{outs[0]} = {ins[0]}"]
+    return [f"{outs[0]} = {_contiguous(f'np.transpose({ins[0]}, {perm!r})')}"]
+
+
+def _rev(eqn, ins, outs):
+    dims = set(eqn.params["dimensions"])
+    ndim = eqn.inputs[0].aval.ndim
+    if not dims:
+        return [f"{outs[0]} = {ins[0]}"]
+    index = _index(["::-1" if d in dims else ":" for d in range(ndim)])
+    return [f"{outs[0]} = {_contiguous(f'{ins[0]}[{index}]')}"]
+
+
+def _slice(eqn, ins, outs):
+    starts, limits = eqn.params["start_indices"], eqn.params["limit_indices"]
+    strides = eqn.params["strides"] or (1,) * len(starts)
+    pieces = [f"{a}:{b}" + (f":{s}" if s != 1 else "") for a, b, s in zip(starts, limits, strides)]
+    return [f"{outs[0]} = {_contiguous(f'{ins[0]}[{_index(pieces)}]')}"]
+
+
+def _concatenate(eqn, ins, outs):
+    return [f"{outs[0]} = np.concatenate(({''.join(i + ', ' for i in ins)}), "
+            f"axis={eqn.params['dimension']})"]
+
+
+def _pad(eqn, ins, outs):
+    out = eqn.outputs[0]
+    pieces = [f"{lo}:{n - hi}:{interior + 1}"
+              for (lo, hi, interior), n in zip(eqn.params["padding_config"], out.aval.shape)]
+    return [f"{outs[0]} = np.full({_shape(out.aval.shape)}, {ins[1]}[()], {_dtype(out)})",
+            f"{outs[0]}[{_index(pieces)}] = {ins[0]}"]
+
+
+def _supports_pad(eqn):
+    return all(lo >= 0 and hi >= 0 for lo, hi, _ in eqn.params["padding_config"])
+
+
+def _clamped_starts(eqn, ins, sizes, prefix):
+    """Lines computing each start index clamped so the window fits (XLA's rule)."""
+    shape = eqn.inputs[0].aval.shape
+    return [f"{prefix}{d} = min(max(int({s}[()]), 0), {n - k})"
+            for d, (s, n, k) in enumerate(zip(ins, shape, sizes))]
+
+
+def _dynamic_slice(eqn, ins, outs):
+    sizes = eqn.params["slice_sizes"]
+    start = f"{outs[0]}_s"
+    lines = _clamped_starts(eqn, ins[1:], sizes, start)
+    window = [f"{start}{d}:{start}{d} + {k}" for d, k in enumerate(sizes)]
+    return lines + [f"{outs[0]} = {_contiguous(f'{ins[0]}[{_index(window)}]')}"]
+
+
+def _dynamic_update_slice(eqn, ins, outs):
+    sizes = eqn.inputs[1].aval.shape
+    start = f"{outs[0]}_s"
+    lines = _clamped_starts(eqn, ins[2:], sizes, start)
+    window = [f"{start}{d}:{start}{d} + {k}" for d, k in enumerate(sizes)]
+    return lines + [f"{outs[0]} = {ins[0]}.copy()", f"{outs[0]}[{_index(window)}] = {ins[1]}"]
+
+
+def _bitcast(eqn, ins, outs):
+    return [f"{outs[0]} = {ins[0]}.view({_dtype(eqn.outputs[0])})"]
+
+
+def _supports_bitcast(eqn):
+    return eqn.inputs[0].aval.dtype.itemsize == eqn.outputs[0].aval.dtype.itemsize
+
+
+# ---------------------------------------------------------------------------
+# dot_general: one (batched) matmul after transposes and reshapes
+# ---------------------------------------------------------------------------
+def _dot_general(eqn, ins, outs):
+    from ..primitives.linalg import _matmul_plan
+    lhs, rhs = (v.aval for v in eqn.inputs)
+    out = eqn.outputs[0]
+    dims = eqn.params["dimension_numbers"]
+    (lc, rc), (lb, _) = dims
+    compute = np.dtype(out.aval.dtype) if np.promote_types(lhs.dtype, out.aval.dtype) == \
+        out.aval.dtype else lhs.dtype
+    if compute == np.bool_:   # "any (a and b)": count in integers, then compare with 0
+        compute = np.dtype(np.int32)
+    cast = f".astype(np.{compute.name})" if lhs.dtype != compute else ""
+    o = outs[0]
+    blas = compute.kind == "f"
+    if blas and lhs.ndim == 2 and rhs.ndim == 2 and not lb:
+        # The common cases: a transposed view is Fortran-ordered, which BLAS reads directly.
+        a = {(1,): f"{ins[0]}{cast}", (0,): f"{ins[0]}{cast}.T"}.get(tuple(lc))
+        b = {(0,): f"{ins[1]}{cast}", (1,): f"{ins[1]}{cast}.T"}.get(tuple(rc))
+        if a is not None and b is not None:
+            return [f"{o} = np.dot({a}, {b}){_astype(compute, out)}"]
+    lperm, l3, rperm, r3, out_shape = _matmul_plan(lhs.shape, rhs.shape, dims)
+    lines = [f"{o}_l = {_permuted(ins[0] + cast, lperm)}.reshape({l3!r})",
+             f"{o}_r = {_permuted(ins[1] + cast, rperm)}.reshape({r3!r})"]
+    b, m, _k = l3
+    n = r3[2]
+    if blas:
+        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), np.{compute.name})",
+                  f"for {o}_b in range({b}):",
+                  f"    np.dot({o}_l[{o}_b], {o}_r[{o}_b], {o}_3[{o}_b])"]
+    else:
+        lines.append(f"{o}_3 = _matmul3({o}_l, {o}_r)")
+    return lines + [f"{o} = {o}_3.reshape({_shape(out_shape)}){_astype(compute, out)}"]
+
+
+def _permuted(x, perm):
+    if tuple(perm) == tuple(range(len(perm))):
+        return x
+    return _contiguous(f"np.transpose({x}, {tuple(perm)!r})")
+
+
+def _astype(compute, out):
+    target = np.dtype(out.aval.dtype)
+    return "" if target == compute else f".astype(np.{target.name})"
+
+
+_HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
+
+
+def _supports_dot(eqn):
+    kinds = {v.aval.dtype.kind for v in list(eqn.inputs) + list(eqn.outputs)}
+    if not kinds <= set("biuf"):
+        return False
+    # numba's np.dot needs SciPy's BLAS; without it only integer matmuls are written as loops.
+    return _HAVE_SCIPY or "f" not in kinds
+
+
+LOWERINGS = {
+    "reshape": _reshape, "squeeze": _reshape, "transpose": _transpose, "rev": _rev,
+    "slice": _slice, "concatenate": _concatenate, "pad": _pad,
+    "dynamic_slice": _dynamic_slice, "dynamic_update_slice": _dynamic_update_slice,
+    "bitcast_convert_type": _bitcast, "dot_general": _dot_general,
+}
+
+_EXTRA_CHECKS = {"pad": _supports_pad, "bitcast_convert_type": _supports_bitcast,
+                 "dot_general": _supports_dot}
+
+
+def supports(eqn) -> bool:
+    """Can ``eqn`` be written as numba code by this module?"""
+    name = eqn.primitive.name
+    if name not in LOWERINGS:
+        return False
+    if any(v.aval.dtype.kind not in "biuf" for v in list(eqn.inputs) + list(eqn.outputs)):
+        return False
+    check = _EXTRA_CHECKS.get(name)
+    return check is None or check(eqn)
+
+
+def emit(eqn, ins, outs) -> list[str]:
+    if all(v.aval.size == 0 for v in eqn.outputs):   # nothing to compute
+        return [f"{o} = np.empty({_shape(v.aval.shape)}, {_dtype(v)})"
+                for o, v in zip(outs, eqn.outputs)]
+    return LOWERINGS[eqn.primitive.name](eqn, ins, outs)
+
+
+_ALLOCATING = {"dot_general", "concatenate", "pad", "dynamic_update_slice"}
+
+
+def allocates(eqn) -> bool:
+    """Is every output of ``eqn`` a new array (rather than, possibly, a view of an input)?"""
+    return eqn.primitive.name in _ALLOCATING or emits_empty(eqn)
+
+
+def emits_empty(eqn) -> bool:
+    """Equations whose outputs are all empty arrays are written as ``np.empty``, whatever they are."""
+    return bool(eqn.outputs) and all(v.aval.size == 0 for v in eqn.outputs) and \
+        all(v.aval.dtype.kind in "biuf" for v in eqn.outputs)
+
+
+literal = scalar.literal
