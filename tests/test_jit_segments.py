@@ -1,0 +1,198 @@
+"""Whole programs in one numba function: matmuls, shape ops and control flow inside compiled code.
+
+The oracle is eager evaluation (itself tested against NumPy elsewhere). Each test also checks
+the *structure* the backend promises -- what ran inside numba and what did not -- through the
+program's steps, since speed alone is not something a test should assert.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minijax as jax
+import minijax.numpy as jnp
+from minijax import lax
+
+pytest.importorskip("numba")
+
+from minijax._src.backends import cpu  # noqa: E402
+
+RNG = np.random.default_rng(7)
+
+
+def program_of(jitted, *args):
+    return jitted.lower(*args).compile()._program
+
+
+def kinds(program):
+    return [type(s).__name__ for s in program.steps]
+
+
+def assert_same(compiled, eager, rtol=2e-6, atol=1e-6):
+    compiled, eager = np.asarray(compiled), np.asarray(eager)
+    assert compiled.dtype == eager.dtype and compiled.shape == eager.shape
+    np.testing.assert_allclose(compiled, eager, rtol=rtol, atol=atol)
+
+
+def test_matmul_chain_is_one_numba_function_calling_blas():
+    def mlp(x, w1, w2):
+        return jnp.tanh(x @ w1) @ w2.T
+    x, w1, w2 = (jnp.asarray(RNG.standard_normal(s).astype(np.float32)) for s in
+                 [(6, 4), (4, 5), (3, 5)])
+    f = jax.jit(mlp)
+    program = program_of(f, x, w1, w2)
+    assert kinds(program) == ["Segment"]
+    assert program.source.count("np.dot(") == 2
+    assert_same(f(x, w1, w2), mlp(x, w1, w2), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "bool", "float64"])
+def test_matmuls_of_every_dtype_inside_a_segment(dtype, x64):
+    a = jnp.asarray(RNG.integers(0, 3, (2, 3, 4)).astype(dtype))
+    b = jnp.asarray(RNG.integers(0, 3, (2, 4, 5)).astype(dtype))
+
+    def f(a, b):   # a batched contraction feeding an elementwise op: one segment
+        ab = jnp.einsum("bij,bjk->bik", a, b)
+        return ab, ab.astype(jnp.float32) * 2.0
+    out, _ = jax.jit(f)(a, b)
+    expected, _ = f(a, b)
+    assert_same(out, expected)
+    assert "Segment" in kinds(program_of(jax.jit(f), a, b))
+
+
+def test_shape_operations_inside_a_segment_match_eager():
+    x = jnp.asarray(RNG.standard_normal((4, 6)).astype(np.float32))
+
+    def f(x):
+        y = jnp.transpose(x * 2.0)[::-1, 1::2]                  # transpose, rev, strided slice
+        z = lax.pad(y, np.float32(-1.0), [(1, 2, 1), (0, 1, 0)])  # interior padding
+        w = jnp.concatenate([z, z[:, :1] + 1.0], axis=1)
+        d = lax.dynamic_slice(w, (jnp.int32(2), jnp.int32(9)), (3, 2))       # start clamped
+        u = lax.dynamic_update_slice(w, d * 10.0, (jnp.int32(-4), jnp.int32(1)))
+        return u.reshape(-1), lax.bitcast_convert_type(d, jnp.int32)
+    program = program_of(jax.jit(f), x)
+    assert kinds(program) == ["Segment"]
+    for got, want in zip(jax.jit(f)(x), f(x)):
+        assert_same(got, want)
+
+
+def test_fori_loop_runs_as_a_numba_loop_calling_its_body():
+    def newton(a):
+        return lax.fori_loop(0, 50, lambda i, y: 0.5 * (y + a / y), a)
+    a = jnp.asarray([2.0, 9.0, 100.0])
+    program = program_of(jax.jit(newton), a)
+    assert kinds(program) == ["Segment"]
+    assert "for t_" in program.source and "def scan_body_" in program.source
+    assert_same(jax.jit(newton)(a), newton(a))
+    np.testing.assert_allclose(np.asarray(jax.jit(newton)(a)), np.sqrt([2.0, 9.0, 100.0]),
+                               rtol=1e-6)
+
+
+def test_while_loop_with_a_carry_passed_through_unchanged():
+    # The untouched carry starts as a read-only input buffer; the loop must copy it once so
+    # its type is the same on every trip (a numba requirement).
+    def f(x, limit):
+        def body(c):
+            i, x, fixed = c
+            return i + 1, x * 1.5, fixed
+        return lax.while_loop(lambda c: c[0] < limit, body, (0, x, x))
+    x = jnp.arange(3.0)
+    got, want = jax.jit(f)(x, 7), f(x, 7)
+    for g, w in zip(got, want):
+        assert_same(g, w)
+    assert kinds(program_of(jax.jit(f), x, 7)) == ["Segment"]
+
+
+def test_cond_branches_returning_an_operand_or_a_new_array():
+    def f(x, flag):
+        return lax.cond(flag, lambda v: v, lambda v: jnp.sin(v) + 1.0, x)
+    x = jnp.linspace(-1.0, 1.0, 5)
+    for flag in (True, False):
+        assert_same(jax.jit(f)(x, flag), f(x, flag))
+
+
+def test_switch_clamps_its_index_like_eager():
+    branches = [lambda v: v + 1.0, lambda v: v * 2.0, lambda v: -v]
+    f = jax.jit(lambda i, v: lax.switch(i, branches, v))
+    for i in (-3, 0, 1, 2, 7):
+        assert_same(f(i, jnp.ones(2)), lax.switch(i, branches, jnp.ones(2)))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_with_scalar_and_matrix_slices_in_both_directions(reverse):
+    xs = jnp.asarray(RNG.standard_normal((5, 2, 3)).astype(np.float32))
+    ts = jnp.arange(5.0)
+
+    def f(xs, ts):
+        def step(c, inputs):
+            x, t = inputs
+            c = jnp.tanh(c @ x @ x.T * 0.1 + t)   # carry (2, 2); x a (2, 3) slice, t a scalar
+            return c, (c.sum(), c * t)     # ys: a scalar and a matrix per step
+        return lax.scan(step, jnp.eye(2), (xs, ts), reverse=reverse)
+    (c1, (s1, m1)), (c2, (s2, m2)) = jax.jit(f)(xs, ts), f(xs, ts)
+    for got, want in [(c1, c2), (s1, s2), (m1, m2)]:
+        assert_same(got, want, rtol=1e-5)
+
+
+def test_scan_of_length_zero_returns_the_initial_carry_and_empty_ys():
+    f = jax.jit(lambda c, xs: lax.scan(lambda c, x: (c + x, c * x), c, xs))
+    carry, ys = f(jnp.float32(3.0), jnp.zeros((0,)))
+    assert float(carry) == 3.0 and ys.shape == (0,) and ys.dtype == np.float32
+
+
+def test_nested_loops_compile_into_nested_numba_loops():
+    def f(x):
+        def outer(i, acc):
+            return lax.fori_loop(0, i, lambda j, a: a + j * x, acc)
+        return lax.fori_loop(0, 6, outer, jnp.zeros_like(x))
+    x = jnp.asarray([1.0, -2.0])
+    program = program_of(jax.jit(f), x)
+    assert kinds(program) == ["Segment"]
+    assert program.source.count("while ") >= 1   # the inner loop has a traced trip count
+    assert_same(jax.jit(f)(x), f(x))
+
+
+def test_a_loop_whose_body_numba_cannot_run_stays_correct_from_python():
+    # sort has no numba lowering: the scan runs from Python, calling its compiled body.
+    def f(xs):
+        return lax.scan(lambda c, x: (c + jnp.sort(x)[0], jnp.sort(x)), 0.0, xs)
+    xs = jnp.asarray(RNG.standard_normal((4, 5)).astype(np.float32))
+    assert "Segment" not in kinds(program_of(jax.jit(f), xs))
+    (c1, y1), (c2, y2) = jax.jit(f)(xs), f(xs)
+    assert_same(c1, c2)
+    assert_same(y1, y2)
+
+
+def test_eager_loops_run_as_one_compiled_program():
+    body_calls = []
+
+    def body(i, v):
+        body_calls.append(i)      # runs while tracing only
+        return v * 0.5 + 1.0
+    out = lax.fori_loop(0, 200, body, jnp.ones(3))
+    assert len(body_calls) == 1
+    expected = np.ones(3, np.float32)
+    for _ in range(200):
+        expected = expected * np.float32(0.5) + np.float32(1.0)
+    assert_same(out, expected)
+    program = cpu.compile_equation(*_while_equation())
+    assert program is not None and kinds(program) == ["Segment"]
+
+
+def _while_equation():
+    jaxpr = jax.make_jaxpr(lambda x: lax.while_loop(lambda c: c[0] < 3,
+                                                    lambda c: (c[0] + 1, c[1] * 2.0),
+                                                    (0, x)))(jnp.ones(2))
+    (eqn,) = jaxpr.jaxpr.eqns
+    return eqn.primitive, [v.aval for v in eqn.inputs], eqn.params
+
+
+def test_a_segment_numba_rejects_falls_back_to_numpy_with_a_warning(monkeypatch):
+    from minijax._src.backends import cpu_library
+    monkeypatch.setitem(cpu_library.LOWERINGS, "transpose",
+                        lambda eqn, ins, outs: [f"{outs[0]} = undefined_function({ins[0]})"])
+    f = jax.jit(lambda x: jnp.transpose(x * 3.0) + 1.0)
+    x = jnp.asarray(RNG.standard_normal((3, 4)).astype(np.float32))
+    with pytest.warns(RuntimeWarning, match="could not compile segment"):
+        out = f(x)
+    assert_same(out, jnp.transpose(x * 3.0) + 1.0)
