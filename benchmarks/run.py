@@ -197,6 +197,28 @@ def per_example_grads(batch=256, dim=64):
         (lambda: f_jax(*args_jax)) if jax else None)
 
 
+def fori_loop_newton(steps=1000):
+    """A loop of many tiny steps: the cost is per trip, so where the loop runs is what counts."""
+    a_np = np.array([2.0, 9.0, 100.0], np.float32)
+
+    def numpy_loop():
+        y = a_np
+        for _ in range(steps):
+            y = np.float32(0.5) * (y + a_np / y)
+        return y
+
+    def newton(m):
+        def f(a):
+            return m.lax.fori_loop(0, steps, lambda i, y: 0.5 * (y + a / y), a)
+        return f
+    f_mj = minijax.jit(newton(minijax))
+    a_mj = jnp.asarray(a_np)
+    f_jax = jax.jit(newton(jax)) if jax else None
+    a_jax = rjnp.asarray(a_np) if jax else None
+    row(f"fori_loop {steps} steps (vs NumPy loop)", numpy_loop, lambda: f_mj(a_mj),
+        (lambda: f_jax(a_jax)) if jax else None)
+
+
 def eager_dispatch():
     x_np = np.ones(16, np.float32)
     x_mj = jnp.asarray(x_np)
@@ -244,6 +266,27 @@ def compile_times():
         if out.returncode == 0:
             print(f"{'compile: JAX cold jit (for reference)':38s} "
                   f"{float(out.stdout.split()[-1]) * 1e3:9.1f} ms")
+    fresh_process_totals()
+
+
+def fresh_process_totals():
+    """Everything a new process pays before its first result: import, start-up, compile/load."""
+    body = "f = jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x); f(jnp.ones(8)).block_until_ready()"
+    script = ("import time; t = time.perf_counter(); import minijax as jax, minijax.numpy as jnp; "
+              f"{body}; print(f'{{time.perf_counter() - t:.4f}}')")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, MINIJAX_CACHE_DIR=cache)
+        runs = [float(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                                     text=True).stdout.split()[-1]) for _ in range(3)]
+    print(f"{'fresh process to first result (cached)':38s} {min(runs[1:]) * 1e3:9.1f} ms"
+          "   (import minijax + numba start-up + disk-cache load)")
+    if jax:
+        jscript = ("import time; t = time.perf_counter(); import jax, jax.numpy as jnp; "
+                   f"{body}; print(f'{{time.perf_counter() - t:.4f}}')")
+        out = subprocess.run([sys.executable, "-c", jscript], capture_output=True, text=True)
+        if out.returncode == 0:
+            print(f"{'fresh process to first result, JAX':38s} "
+                  f"{float(out.stdout.split()[-1]) * 1e3:9.1f} ms   (import jax + cold compile)")
 
 
 def main():
@@ -257,6 +300,7 @@ def main():
     mlp_forward(256 if args.quick else 1024)
     mlp_step()
     per_example_grads()
+    fori_loop_newton()
     eager_dispatch()
     compile_times()
 

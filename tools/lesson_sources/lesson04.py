@@ -340,6 +340,15 @@ CELLS = [
     jax.make_jaxpr(newton_sqrt)(jnp.array([2.0]), 10)
     """),
     md("""
+    Under `jit` the loop itself is compiled. In the generated source below, the loop's condition and
+    body are small functions of their own (`loop_cond_...`, `loop_body_...`), and the function that
+    calls them contains an ordinary `while` statement, which numba turns into machine code. However
+    many steps you ask for, the loop never comes back to Python between them:
+    """),
+    code("""
+    print(newton_sqrt_jit.lower(jnp.array([2.0, 9.0, 100.0]), 10).as_text())
+    """, tags=[IGNORE_OUTPUT]),
+    md("""
     ## When `jit` does not help
 
     `jit` removes Python overhead and fuses operations. Where there is little of either, it buys little:

@@ -52,8 +52,8 @@ def emit(fn, eqn, ins, outs) -> list[str]:
 
 
 def _targets(names) -> str:
-    """Left-hand side unpacking a returned tuple (works for one name too)."""
-    return "".join(n + ", " for n in names)
+    """Left-hand side unpacking a returned tuple (``a,`` for a single name)."""
+    return ", ".join(names) + ("," if len(names) == 1 else "")
 
 
 def _cond(fn, eqn, ins, outs):

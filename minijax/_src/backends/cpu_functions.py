@@ -108,6 +108,8 @@ class Function:
                  owned_inputs=()):
         self.builder, self.jaxpr, self.name = builder, jaxpr, name
         self.names: dict[int, str] = {}
+        for v in jaxpr.invars:   # arguments are named first: a0, a1, ...
+            self.local(v)
         # Locals this function allocated (so numba may write them, and they type alike).
         self.fresh: set[str] = {self.local(jaxpr.invars[i]) for i in owned_inputs}
         self.lines: list[str] = []
@@ -164,7 +166,7 @@ class Function:
             outs.append(self.owned(name) if copy_outputs else name)
         body = "\n".join("    " + line for line in self.lines) or "    pass"
         return (f"def {self.name}({', '.join(args)}):\n{body}\n"
-                f"    return ({''.join(o + ', ' for o in outs)})")
+                f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
 
     def _emit_kernel(self, kernel: LoopKernel, buffer_ids):
         kname = self.builder.add_kernel(kernel)
