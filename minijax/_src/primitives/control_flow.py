@@ -6,14 +6,24 @@ body *once* into a small Jaxpr and make it a parameter of a primitive. The
 primitive then has the usual rules:
 
 * ``impl``: run the chosen branch / iterate the body (each body is compiled by
-  the CPU backend, so loops do not re-dispatch every operation from Python);
+  the CPU backend, so loops do not re-dispatch every operation from Python; a
+  short scan is interpreted until it has run enough to repay a compilation);
 * ``jvp``: differentiate the body, carrying tangents through the loop;
 * ``batch``: vmap the body; a batched ``cond`` predicate becomes a ``select``
   of both branches, a batched ``while`` predicate keeps finished lanes frozen;
 * ``partial_eval`` (used by reverse mode): with known predicates the chosen
-  branch is simply inlined; a ``scan`` with unknown tangents is unrolled into
-  its steps. ``while_loop`` cannot be reverse-differentiated (as in JAX): its
-  trip count is not known in advance.
+  branch is simply inlined. ``while_loop`` cannot be reverse-differentiated (as in
+  JAX): its trip count is not known in advance.
+
+Reverse mode through ``scan`` keeps the loop a loop, whatever its length. Partial
+evaluation splits the differentiated scan in two: a *known* scan does all the
+primal work now and also returns, stacked along the scan axis, the per-step
+values ("residuals") that the derivative needs, while an *unknown* scan, linear
+in the tangents, is recorded and reads those residuals back as its ``xs``. A carry
+is unknown if one step can make it so, which is found by repeating the split until
+nothing changes. The ``transpose`` rule then turns that linear scan into a scan
+running the opposite way, carrying the carry's cotangent from the last step back
+to the first and summing the cotangents of the constants it closes over.
 """
 from __future__ import annotations
 
@@ -46,6 +56,25 @@ def _compiled(jaxpr):
         from ..backends.cpu import Program
         program = jaxpr._program = Program(jaxpr, [])
     return program
+
+
+def _run_whole(primitive, args, params):
+    """Run this control-flow equation as one compiled program (loop included), if the backend
+    can compile all of its bodies; None otherwise (the caller then loops in Python)."""
+    bodies = [v for v in params.values() if isinstance(v, Jaxpr)] + \
+        [b for v in params.values() if isinstance(v, tuple) for b in v]
+    key = (tuple((a.shape, a.dtype) for a in args), tuple(id(b) for b in bodies),
+           tuple((k, v) for k, v in sorted(params.items()) if isinstance(v, (int, bool))))
+    cache = getattr(bodies[0], "_whole_programs", None)   # lives as long as the body does
+    if cache is None:
+        cache = bodies[0]._whole_programs = {}
+    entry = cache.get(key)
+    if entry is None:
+        from ..backends.cpu import compile_equation
+        avals = [ShapedArray(a.shape, a.dtype) for a in args]
+        entry = cache[key] = (compile_equation(primitive, avals, params), bodies)
+    program = entry[0]
+    return None if program is None else program(*args)
 
 
 def _avals_str(avals):
@@ -259,6 +288,11 @@ while_p = Primitive("while", multiple_results=True)
 
 @while_p.def_impl
 def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    outs = _run_whole(while_p, [np.asarray(x) for x in args],
+                      dict(cond_jaxpr=cond_jaxpr, body_jaxpr=body_jaxpr,
+                           cond_nconsts=cond_nconsts, body_nconsts=body_nconsts))
+    if outs is not None:
+        return outs
     cond_consts, body_consts = args[:cond_nconsts], args[cond_nconsts:cond_nconsts + body_nconsts]
     carry = list(args[cond_nconsts + body_nconsts:])
     cond_prog, body_prog = _compiled(cond_jaxpr), _compiled(body_jaxpr)
@@ -390,7 +424,14 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse):
     consts = args[:num_consts]
     carry = list(args[num_consts:num_consts + num_carry])
     xs = args[num_consts + num_carry:]
-    body = _compiled(jaxpr)
+    body = _scan_body_runner(jaxpr, length)
+    if body is None:   # worth compiling: the whole loop, if numba can run its body
+        outs = _run_whole(scan_p, [np.asarray(a) for a in args],
+                          dict(jaxpr=jaxpr, num_consts=num_consts, num_carry=num_carry,
+                               length=length, reverse=reverse))
+        if outs is not None:
+            return outs
+        body = _compiled(jaxpr)
     ys_steps = []
     order = range(length - 1, -1, -1) if reverse else range(length)
     for i in order:
@@ -405,95 +446,452 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse):
     return carry + ys
 
 
+# Compiling a body costs a numba compilation (a fraction of a second, once per body); running it
+# equation by equation costs microseconds per equation and step. So a body is interpreted until
+# the work spent interpreting it (equations x steps, over all its runs) would have paid for a
+# compilation: the many one-off short scans that differentiating a scan creates never compile,
+# while a long loop, or a body run again and again (under jit, say), soon does.
+_COMPILE_MIN_WORK = 2000   # equations x steps
+
+
+def _scan_body_runner(jaxpr, length):
+    """An interpreter for a body not yet worth compiling, or None once it is."""
+    if not getattr(jaxpr, "_worth_compiling", False):
+        work = getattr(jaxpr, "_interpreted_work", 0) + length * max(len(jaxpr.eqns), 1)
+        if work < _COMPILE_MIN_WORK:
+            jaxpr._interpreted_work = work
+            return lambda *args: [np.asarray(o) for o in _run(jaxpr, *args)]
+        jaxpr._worth_compiling = True
+    return None
+
+
 @scan_p.def_abstract_eval
 def _scan_abstract(*avals, jaxpr, num_consts, num_carry, length, reverse):
     outs = jaxpr.out_avals
     return list(outs[:num_carry]) + [a.update(shape=(length,) + a.shape) for a in outs[num_carry:]]
 
 
+def _jvp_body(jaxpr, num_consts, num_carry, nonzeros, instantiate):
+    """The JVP of a scan body, with tangents only for the inputs marked in ``nonzeros``.
+
+    The traced body takes ``(consts, consts_t, carry, carry_t, xs, xs_t)`` and returns
+    ``(carry, carry_t, ys, ys_t)``, where each ``*_t`` holds only the non-zero tangents.
+    Returns ``(body, consts, out_nonzeros)``; ``instantiate`` forces outputs to be non-zero.
+    """
+    from ..interpreters import ad
+    nc, nk = num_consts, num_carry
+    groups = [(0, nc), (nc, nc + nk), (nc + nk, len(jaxpr.invars))]
+    store = {}
+
+    def body(*args):
+        args = iter(args)
+        primals, tangents = [None] * len(jaxpr.invars), [None] * len(jaxpr.invars)
+        for lo, hi in groups:
+            for i in range(lo, hi):
+                primals[i] = next(args)
+            for i in range(lo, hi):
+                aval = ad.tangent_aval(jaxpr.in_avals[i])
+                tangents[i] = next(args) if nonzeros[i] else core.Zero(aval)
+        with core.new_main(ad.JVPTrace) as main:
+            trace = ad.JVPTrace(main)
+            outs = _run(jaxpr, *[ad.JVPTracer(trace, p, t) for p, t in zip(primals, tangents)])
+            outs = [trace.full_raise(o) for o in outs]
+            nz = [not core.is_zero(o.tangent) or inst for o, inst in zip(outs, instantiate)]
+            p_out = [core.full_lower(o.primal) for o in outs]
+            t_out = [core.full_lower(ad.instantiate_zeros(o.tangent)) if n else None
+                     for o, n in zip(outs, nz)]
+        store["nonzeros"] = nz
+        result = []
+        for lo, hi in [(0, nk), (nk, len(outs))]:
+            result += p_out[lo:hi] + [t for t in t_out[lo:hi] if t is not None]
+        return result
+
+    avals = []
+    for lo, hi in groups:
+        avals += jaxpr.in_avals[lo:hi]
+        avals += [ad.tangent_aval(a) for a, n in zip(jaxpr.in_avals[lo:hi], nonzeros[lo:hi]) if n]
+    new_body, consts = _trace(body, avals)
+    return new_body, consts, store["nonzeros"]
+
+
 @scan_p.def_jvp
 def _scan_jvp(primals, tangents, *, jaxpr, num_consts, num_carry, length, reverse):
+    """Scan the JVP of the body, carrying the tangents along; symbolic-zero tangents stay out.
+
+    A carry tangent that starts at zero but becomes non-zero after one step must be carried
+    from the start, so which carry tangents are non-zero is found by iterating to a fixpoint.
+    """
+    from ..interpreters.ad import instantiate_zeros
     nc, nk = num_consts, num_carry
-    jb, _ = _jvp_jaxpr(jaxpr)   # inputs: consts, carry, x, consts_t, carry_t, x_t
-    nx = len(primals) - nc - nk
+    n_out = len(jaxpr.outvars)
+    nonzeros = [not core.is_zero(t) for t in tangents]
+    while True:
+        body, body_consts, out_nz = _jvp_body(jaxpr, nc, nk, nonzeros,
+                                              nonzeros[nc:nc + nk] + [False] * (n_out - nk))
+        now = [a or b for a, b in zip(nonzeros[nc:nc + nk], out_nz[:nk])]
+        if now == nonzeros[nc:nc + nk]:
+            break
+        nonzeros[nc:nc + nk] = now
+    args = list(body_consts)
+    for lo, hi in [(0, nc), (nc, nc + nk), (nc + nk, len(primals))]:
+        args += primals[lo:hi]
+        args += [instantiate_zeros(t) for t, n in zip(tangents[lo:hi], nonzeros[lo:hi]) if n]
+    n_ct = sum(nonzeros[:nc])
+    n_kt = sum(nonzeros[nc:nc + nk])
+    outs = iter(scan_p.bind(*args, jaxpr=body, num_consts=len(body_consts) + nc + n_ct,
+                            num_carry=nk + n_kt, length=length, reverse=reverse))
+    out_avals = _scan_abstract(*[get_aval(p) for p in primals], jaxpr=jaxpr, num_consts=nc,
+                               num_carry=nk, length=length, reverse=reverse)
+    primals_out, tangents_out = [], []
+    for lo, hi in [(0, nk), (nk, n_out)]:
+        primals_out += [next(outs) for _ in range(lo, hi)]
+        tangents_out += [next(outs) if out_nz[i] else
+                         core.Zero(out_avals[i].update(weak_type=False)) for i in range(lo, hi)]
+    return primals_out, tangents_out
 
-    def body(*a):
-        consts, consts_t = a[:nc], a[nc:2 * nc]
-        carry, carry_t = a[2 * nc:2 * nc + nk], a[2 * nc + nk:2 * nc + 2 * nk]
-        x, x_t = a[2 * nc + 2 * nk:2 * nc + 2 * nk + nx], a[2 * nc + 2 * nk + nx:]
-        outs = _run(jb, *consts, *carry, *x, *consts_t, *carry_t, *x_t)
-        n_out = len(jaxpr.outvars)
-        p, t = outs[:n_out], outs[n_out:]
-        return list(p[:nk]) + list(t[:nk]) + list(p[nk:]) + list(t[nk:])
 
-    consts, carry, xs = primals[:nc], primals[nc:nc + nk], primals[nc + nk:]
-    consts_t, carry_t, xs_t = tangents[:nc], tangents[nc:nc + nk], tangents[nc + nk:]
-    x_avals = [get_aval(x).update(shape=get_aval(x).shape[1:]) for x in list(xs) + list(xs_t)]
-    avals = [get_aval(v) for v in list(consts) + list(consts_t) + list(carry) + list(carry_t)]
-    new_body, _ = _trace(body, avals + x_avals)
-    outs = scan_p.bind(*consts, *consts_t, *carry, *carry_t, *xs, *xs_t, jaxpr=new_body,
-                       num_consts=2 * nc, num_carry=2 * nk, length=length, reverse=reverse)
-    ny = len(jaxpr.outvars) - nk
-    carry_out, carry_t_out = outs[:nk], outs[nk:2 * nk]
-    ys, ys_t = outs[2 * nk:2 * nk + ny], outs[2 * nk + ny:]
-    return list(carry_out) + list(ys), list(carry_t_out) + list(ys_t)
+scan_p.jvp_accepts_zeros = True
+
+
+# Reverse mode through scan, in two steps (see the module docstring):
+#   1. partial evaluation splits the JVP'd scan into a *known* scan (primal work, which also
+#      stacks the per-step residuals as extra ys) and an *unknown* scan (the linear tangent work,
+#      which reads those residuals back as xs);
+#   2. the transpose rule runs the linear scan backwards.
+class _BodySplit:
+    """The scan body split for a given pattern of unknown inputs (see ``_split_body``)."""
+
+    known_jaxpr = known_consts = unknown_jaxpr = out_unknowns = residuals = None
+
+
+def _split_body(jaxpr, num_consts, num_carry, unknowns, instantiate):
+    """Partially evaluate a scan body whose inputs marked in ``unknowns`` are not known yet.
+
+    Returns a ``_BodySplit`` with
+      * ``known_jaxpr`` (leading inputs ``known_consts``, then the known body inputs):
+        computes the known outputs, then the residuals of kind ``"stack"``;
+      * ``unknown_jaxpr``: constvars are the residuals, invars the unknown body inputs;
+      * ``out_unknowns``: which body outputs are unknown (``instantiate`` forces some to be);
+      * ``residuals``: per constvar of ``unknown_jaxpr`` a pair ``(kind, where)``:
+        ``("input", i)`` is known const or xs input ``i`` itself (a carry changes every step,
+        so it is stacked), ``("value", v)`` a value that does
+        not depend on the body inputs, ``("stack", k)`` the known jaxpr's extra output ``k``.
+    """
+    from ..interpreters import partial_eval as pe
+    split = _BodySplit()
+
+    def known_fun(*known_args):
+        with core.new_main(pe.PartialEvalTrace) as main:
+            trace = pe.PartialEvalTrace(main)
+            known_iter = iter(known_args)
+            ins, unknown_ins, arg_index = [], [], {}
+            for i, (aval, unknown) in enumerate(zip(jaxpr.in_avals, unknowns)):
+                if unknown:
+                    ins.append(trace.new_arg(aval))
+                    unknown_ins.append(ins[-1])
+                else:
+                    arg = next(known_iter)
+                    if not num_consts <= i < num_consts + num_carry:
+                        arg_index[id(arg)] = i
+                    ins.append(trace.pure(arg))
+            outs = [trace.full_raise(o) for o in _run(jaxpr, *ins)]
+            split.out_unknowns = [not o.is_known or inst for o, inst in zip(outs, instantiate)]
+            known_outs = [o.known for o, u in zip(outs, split.out_unknowns) if not u]
+            unknown_outs = [trace.instantiate(o) for o, u in zip(outs, split.out_unknowns) if u]
+            split.unknown_jaxpr, res_vals = pe.tracers_to_jaxpr(unknown_ins, unknown_outs)
+        stacked, stack_index, residuals = [], {}, []
+        for val in res_vals:
+            if id(val) in arg_index:
+                residuals.append(("input", arg_index[id(val)]))
+            elif isinstance(val, Tracer):
+                if id(val) not in stack_index:
+                    stack_index[id(val)] = len(stacked)
+                    stacked.append(val)
+                residuals.append(("stack", stack_index[id(val)]))
+            else:
+                residuals.append(("value", val))
+        split.residuals = residuals
+        return known_outs + stacked
+
+    known_avals = [a for a, u in zip(jaxpr.in_avals, unknowns) if not u]
+    split.known_jaxpr, split.known_consts = _trace(known_fun, known_avals)
+    return split
+
+
+def _dce(jaxpr):
+    """Drop equations whose outputs nothing uses (inputs are kept as they are)."""
+    live = {id(v) for v in jaxpr.outvars if isinstance(v, Var)}
+    kept = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(id(v) in live for v in eqn.outputs):
+            kept.append(eqn)
+            live.update(id(v) for v in eqn.inputs if isinstance(v, Var))
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, kept[::-1], jaxpr.outvars)
+
+
+def _prune_unused_inputs(jaxpr, args, num_consts, num_carry):
+    """Drop the consts and xs a scan body never reads (a carry is always kept)."""
+    used = {id(v) for e in jaxpr.eqns for v in e.inputs if isinstance(v, Var)}
+    used.update(id(v) for v in jaxpr.outvars if isinstance(v, Var))
+    keep = [num_consts <= i < num_consts + num_carry or id(v) in used
+            for i, v in enumerate(jaxpr.invars)]
+    if all(keep):
+        return jaxpr, list(args), num_consts
+    pruned = Jaxpr([], [v for v, k in zip(jaxpr.invars, keep) if k], jaxpr.eqns, jaxpr.outvars)
+    return pruned, [a for a, k in zip(args, keep) if k], sum(keep[:num_consts])
+
+
+def _hoist_invariant(known_jaxpr, n_invariant_ins, n_known_outs):
+    """Split off the stacked residuals that do not change from step to step.
+
+    A residual computed from the scan's constants only (say ``exp(w)`` for a closed-over
+    ``w``) would be stacked ``length`` times for nothing; instead it is computed once, before
+    the loop. Returns the known jaxpr without those outputs, the jaxpr that computes them
+    from the first ``n_invariant_ins`` inputs, and for every stacked residual whether it moved.
+    """
+    variant = {id(v) for v in known_jaxpr.invars[n_invariant_ins:]}
+    for eqn in known_jaxpr.eqns:
+        if any(isinstance(v, Var) and id(v) in variant for v in eqn.inputs):
+            variant.update(id(v) for v in eqn.outputs)
+    res_outs = known_jaxpr.outvars[n_known_outs:]
+    hoisted = [not (isinstance(v, Var) and id(v) in variant) for v in res_outs]
+    if not any(hoisted):
+        return _dce(known_jaxpr), None, hoisted
+    ins = known_jaxpr.invars[:n_invariant_ins]
+    outer = _dce(Jaxpr([], ins, [e for e in known_jaxpr.eqns
+                                 if not any(id(v) in variant for v in e.outputs)],
+                       [v for v, h in zip(res_outs, hoisted) if h]))
+    inner = _dce(Jaxpr([], known_jaxpr.invars, known_jaxpr.eqns,
+                       known_jaxpr.outvars[:n_known_outs]
+                       + [v for v, h in zip(res_outs, hoisted) if not h]))
+    return inner, outer, hoisted
 
 
 def _scan_partial_eval(trace, tracers, *, jaxpr, num_consts, num_carry, length, reverse):
-    """Reverse mode through scan: unroll it, so each step's residuals are ordinary values."""
+    """Split a scan with some unknown inputs into a known scan and an unknown (recorded) scan."""
+    from ..interpreters import partial_eval as pe
     params = dict(jaxpr=jaxpr, num_consts=num_consts, num_carry=num_carry, length=length,
                   reverse=reverse)
     if all(t.is_known for t in tracers):
         return scan_p.bind(*[t.known for t in tracers], **params)
-    return _scan_unrolled(tracers, **params)
+    nc, nk = num_consts, num_carry
+    n_out = len(jaxpr.outvars)
+    unknowns = [not t.is_known for t in tracers]
+    # Fixpoint: a carry is unknown if its initial value is, or if one step makes it so (then it
+    # must be unknown from the start, since the known scan cannot carry it).
+    while True:
+        split = _split_body(jaxpr, nc, nk, unknowns, unknowns[nc:nc + nk] + [False] * (n_out - nk))
+        now = [u or o for u, o in zip(unknowns[nc:nc + nk], split.out_unknowns[:nk])]
+        if now == unknowns[nc:nc + nk]:
+            break
+        unknowns[nc:nc + nk] = now
 
+    # The known scan: known inputs -> known outputs + stacked residuals.
+    known_in = [t.known for t, u in zip(tracers, unknowns) if not u]
+    n_known_consts = sum(1 for u in unknowns[:nc] if not u)
+    n_known_carry = sum(1 for u in unknowns[nc:nc + nk] if not u)
+    n_known_outs = sum(1 for u in split.out_unknowns if not u)
+    kconsts = list(split.known_consts)
+    known_jaxpr, hoist_jaxpr, hoisted = _hoist_invariant(
+        split.known_jaxpr, len(kconsts) + n_known_consts, n_known_outs)
+    invariant_vals = []
+    if hoist_jaxpr is not None:
+        invariant_vals = _run(hoist_jaxpr, *kconsts, *known_in[:n_known_consts])
+    if known_jaxpr.outvars:
+        known_jaxpr, known_args, n_kc = _prune_unused_inputs(
+            known_jaxpr, kconsts + known_in, len(kconsts) + n_known_consts, n_known_carry)
+        known_outs = scan_p.bind(*known_args, jaxpr=known_jaxpr, num_consts=n_kc,
+                                 num_carry=n_known_carry, length=length, reverse=reverse)
+    else:
+        known_outs = []
+    outs_known, stacked_moving = known_outs[:n_known_outs], iter(known_outs[n_known_outs:])
+    invariant_iter = iter(invariant_vals)
+    stacked = [next(invariant_iter) if h else next(stacked_moving) for h in hoisted]
+    if not any(split.out_unknowns):
+        return outs_known
 
-def _scan_unrolled(args, *, jaxpr, num_consts, num_carry, length, reverse):
-    from .shape import squeeze
-    from .slicing import slice_in_dim
-    from .concatenate import concatenate
-    from .shape import expand_dims
-    consts = args[:num_consts]
-    carry = list(args[num_consts:num_consts + num_carry])
-    xs = args[num_consts + num_carry:]
-    steps = []
-    for i in (range(length - 1, -1, -1) if reverse else range(length)):
-        x_i = [squeeze(slice_in_dim(x, i, i + 1, axis=0), (0,)) for x in xs]
-        outs = _run(jaxpr, *consts, *carry, *x_i)
-        carry = list(outs[:num_carry])
-        steps.append(outs[num_carry:])
-    if reverse:
-        steps.reverse()
-    y_avals = jaxpr.out_avals[num_carry:]
-    ys = []
-    for k, a in enumerate(y_avals):
-        if not steps:
-            from .elementwise import full
-            ys.append(full((0,) + a.shape, 0, a.dtype))
+    # The unknown scan: consts = [invariant residuals, unknown consts], carry = unknown carry,
+    # xs = [unknown xs, per-step residuals]. Duplicate residuals are passed once.
+    uj = split.unknown_jaxpr
+    res_const_vars, res_const_vals, res_x_vars, res_x_vals = [], [], [], []
+    seen, rename = {}, {}
+    for var, (kind, where) in zip(uj.constvars, split.residuals):
+        if kind == "input":
+            key = ("input", where)
+            per_step = where >= nc + nk
+            value = tracers[where].known
+        elif kind == "stack":
+            key = ("stack", where)
+            per_step = not hoisted[where]
+            value = stacked[where]
         else:
-            ys.append(concatenate([expand_dims(s[k], [0]) for s in steps], 0))
-    return carry + ys
+            key = ("value", id(where))
+            per_step, value = False, where
+        if key in seen:
+            rename[var] = seen[key]
+            continue
+        seen[key] = var
+        if per_step:
+            res_x_vars.append(var)
+            res_x_vals.append(value)
+        else:
+            res_const_vars.append(var)
+            res_const_vals.append(value)
+    uk_in_vars = iter(uj.invars)
+    uk_consts = [next(uk_in_vars) for u in unknowns[:nc] if u]
+    uk_carry = [next(uk_in_vars) for u in unknowns[nc:nc + nk] if u]
+    uk_xs = list(uk_in_vars)
+    eqns = [core.JaxprEqn(e.primitive, [rename.get(v, v) if isinstance(v, Var) else v
+                                        for v in e.inputs], e.params, e.outputs)
+            for e in uj.eqns]
+    outvars = [rename.get(v, v) if isinstance(v, Var) else v for v in uj.outvars]
+    unknown_jaxpr = Jaxpr([], res_const_vars + uk_consts + uk_carry + uk_xs + res_x_vars,
+                          eqns, outvars)
+
+    def residual(val):
+        return trace.instantiate(trace.pure(val))
+
+    ins = ([residual(v) for v in res_const_vals]
+           + [t for t, u in zip(tracers[:nc], unknowns[:nc]) if u]
+           + [trace.instantiate(t) for t, u in zip(tracers[nc:nc + nk], unknowns[nc:nc + nk]) if u]
+           + [t for t, u in zip(tracers[nc + nk:], unknowns[nc + nk:]) if u]
+           + [residual(v) for v in res_x_vals])
+    uk_params = dict(jaxpr=unknown_jaxpr, num_consts=len(res_const_vars) + len(uk_consts),
+                     num_carry=len(uk_carry), length=length, reverse=reverse)
+    out_avals = scan_p.abstract_eval(*[t.aval for t in ins], **uk_params)
+    recipe = pe.EqnRecipe(scan_p, ins, uk_params, out_avals)
+    unknown_outs = iter([pe.PartialEvalTracer(trace, a, recipe=recipe, index=i)
+                         for i, a in enumerate(out_avals)])
+    known_iter = iter(outs_known)
+    return [next(unknown_outs) if u else next(known_iter) for u in split.out_unknowns]
 
 
 scan_p.partial_eval = _scan_partial_eval
 
 
+@scan_p.def_transpose
+def _scan_transpose(cts, *args, jaxpr, num_consts, num_carry, length, reverse):
+    """Run the linear scan backwards: carry cotangents flow from the last step to the first.
+
+    The linear inputs (``UndefinedPrimal``) are some consts, the carry and some xs; the others
+    are residuals, only read. The transposed scan carries (cotangent of the carry, running sum
+    of the linear consts' cotangents) and emits the linear xs' cotangents as its ys.
+    """
+    from ..interpreters.ad import backward_pass
+    from .elementwise import add, zeros_like_aval
+    nc, nk = num_consts, num_carry
+    consts, carry, xs = args[:nc], args[nc:nc + nk], args[nc + nk:]
+    const_lin = [core.is_undefined_primal(c) for c in consts]
+    x_lin = [core.is_undefined_primal(x) for x in xs]
+    const_vars, carry_vars = jaxpr.invars[:nc], jaxpr.invars[nc:nc + nk]
+    x_vars = jaxpr.invars[nc + nk:]
+    # The body as a linear function of (linear consts, carry, linear xs), residuals as constvars.
+    linear_body = Jaxpr(
+        [v for v, lin in zip(const_vars, const_lin) if not lin]
+        + [v for v, lin in zip(x_vars, x_lin) if not lin],
+        [v for v, lin in zip(const_vars, const_lin) if lin] + list(carry_vars)
+        + [v for v, lin in zip(x_vars, x_lin) if lin],
+        jaxpr.eqns, jaxpr.outvars)
+    res_consts = [c for c, lin in zip(consts, const_lin) if not lin]
+    res_xs = [x for x, lin in zip(xs, x_lin) if not lin]
+    lin_const_avals = [c.aval.update(weak_type=False) for c, lin in zip(consts, const_lin) if lin]
+    n_rc, n_lc, n_rx = len(res_consts), len(lin_const_avals), len(res_xs)
+    carry_avals = [v.aval.update(weak_type=False) for v in carry_vars]
+    y_avals = [a.update(weak_type=False) for a in jaxpr.out_avals[nk:]]
+
+    def real(ct, aval):
+        ct = zeros_like_aval(aval) if ct is None or core.is_zero(ct) else ct
+        return _cast(ct, aval)
+
+    ct_carry = [real(ct, a) for ct, a in zip(cts[:nk], carry_avals)]
+    ct_ys = [real(ct, a.update(shape=(length,) + a.shape)) for ct, a in zip(cts[nk:], y_avals)]
+
+    def transposed_body(*a):
+        res_c, ct_k = a[:n_rc], a[n_rc:n_rc + nk]
+        acc = a[n_rc + nk:n_rc + nk + n_lc]
+        res_x, ct_y = a[n_rc + nk + n_lc:n_rc + nk + n_lc + n_rx], a[n_rc + nk + n_lc + n_rx:]
+        cts_in = backward_pass(linear_body, list(res_c) + list(res_x), list(ct_k) + list(ct_y))
+        ct_c, ct_prev, ct_x = cts_in[:n_lc], cts_in[n_lc:n_lc + nk], cts_in[n_lc + nk:]
+        acc = [_cast(add(s, c), aval) for s, c, aval in zip(acc, ct_c, lin_const_avals)]
+        return [_cast(c, aval) for c, aval in zip(ct_prev, carry_avals)] + acc + list(ct_x)
+
+    in_avals = ([get_aval(c) for c in res_consts] + carry_avals + lin_const_avals
+                + [get_aval(x).update(shape=get_aval(x).shape[1:]) for x in res_xs] + y_avals)
+    body_t, body_consts = _trace(transposed_body, in_avals)
+    body_t, t_args, t_nc = _prune_unused_inputs(
+        body_t, [*body_consts, *res_consts, *ct_carry,
+                 *[zeros_like_aval(a) for a in lin_const_avals], *res_xs, *ct_ys],
+        len(body_consts) + n_rc, nk + n_lc)
+    outs = scan_p.bind(*t_args, jaxpr=body_t, num_consts=t_nc, num_carry=nk + n_lc,
+                       length=length, reverse=not reverse)
+    ct_consts, ct_xs = iter(outs[nk:nk + n_lc]), iter(outs[nk + n_lc:])
+    return ([next(ct_consts) if lin else None for lin in const_lin]
+            + [ct if core.is_undefined_primal(c) else None for c, ct in zip(carry, outs[:nk])]
+            + [next(ct_xs) if lin else None for lin in x_lin])
+
+
+def _cast(x, aval):
+    """``x`` with ``aval``'s dtype (a cotangent must match the carry it flows into)."""
+    from .elementwise import convert_element_type
+    return x if get_aval(x).dtype == aval.dtype else convert_element_type(x, aval.dtype)
+
+
+def _batch_body(jaxpr, in_batched, size, force_out):
+    """vmap a body over axis 0 of the inputs marked in ``in_batched``; others stay unbatched.
+
+    Returns ``(jaxpr, consts, out_batched)``: an output is batched when it depends on a batched
+    input or ``force_out`` asks for it (then it is broadcast); all batch axes are at 0.
+    """
+    from ..interpreters.batching import BatchTrace, BatchTracer
+    from .batch_util import bdim_at_front
+    store = {}
+
+    def body(*args):
+        with core.new_main(BatchTrace, size) as main:
+            trace = BatchTrace(main)
+            ins = [BatchTracer(trace, a, 0 if b else None) for a, b in zip(args, in_batched)]
+            outs = [trace.full_raise(o) for o in _run(jaxpr, *ins)]
+            vals, dims = [o.val for o in outs], [o.batch_dim for o in outs]
+        store["batched"] = [d is not None or f for d, f in zip(dims, force_out)]
+        return [bdim_at_front(v, d, size) if b else v
+                for v, d, b in zip(vals, dims, store["batched"])]
+
+    avals = [a.update(shape=(size,) + a.shape) if b else a
+             for a, b in zip(jaxpr.in_avals, in_batched)]
+    new_body, consts = _trace(body, avals)
+    return new_body, consts, store["batched"]
+
+
 @scan_p.def_batch
 def _scan_batch(args, dims, *, jaxpr, num_consts, num_carry, length, reverse):
+    """Batch consts and carry at axis 0 and xs at axis 1 (axis 0 is the scan axis).
+
+    Only what depends on the batch is batched: a carry is batched if its initial value is or
+    if one step makes it so (found by iterating to a fixpoint), so e.g. the primal part of a
+    vmapped JVP stays unbatched.
+    """
     from .batch_util import batch_size, bdim_at_front, move_axis
     size = batch_size(args, dims)
     nc, nk = num_consts, num_carry
-    # Batch consts and carry along axis 0, and xs along axis 1 (axis 0 is the scan axis).
-    consts = [bdim_at_front(x, d, size) for x, d in zip(args[:nc], dims[:nc])]
-    carry = [bdim_at_front(x, d, size) for x, d in zip(args[nc:nc + nk], dims[nc:nc + nk])]
-    xs = []
-    for x, d in zip(args[nc + nk:], dims[nc + nk:]):
-        x = bdim_at_front(x, d, size)
-        xs.append(move_axis(x, 0, 1))
-    body, _ = _batch_jaxpr(jaxpr, [True] * len(jaxpr.invars), size)
-    outs = scan_p.bind(*consts, *carry, *xs, jaxpr=body, num_consts=nc, num_carry=nk,
-                       length=length, reverse=reverse)
-    return outs, [0] * nk + [1] * (len(outs) - nk)
+    n_out = len(jaxpr.outvars)
+    batched = [d is not None for d in dims]
+    while True:
+        body, body_consts, out_b = _batch_body(jaxpr, batched, size,
+                                               batched[nc:nc + nk] + [False] * (n_out - nk))
+        now = [a or b for a, b in zip(batched[nc:nc + nk], out_b[:nk])]
+        if now == batched[nc:nc + nk]:
+            break
+        batched[nc:nc + nk] = now
+    new_args = []
+    for i, (x, d, b) in enumerate(zip(args, dims, batched)):
+        if b:
+            x = bdim_at_front(x, d, size)
+            if i >= nc + nk:
+                x = move_axis(x, 0, 1)
+        new_args.append(x)
+    outs = scan_p.bind(*body_consts, *new_args, jaxpr=body, num_consts=len(body_consts) + nc,
+                       num_carry=nk, length=length, reverse=reverse)
+    return outs, [(0 if i < nk else 1) if b else None for i, b in enumerate(out_b)]
 
 
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
