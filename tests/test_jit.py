@@ -354,3 +354,19 @@ def test_shifts_match_eager_including_out_of_range_counts(name, dtype):
     x = np.array([1, -3 if signed else 200, 77, 5, 9, 0], dtype)
     y = np.array([0, 1, 3, 40, -1 if signed else 250, 7], dtype)
     assert_same(jax.jit(op)(x, y), op(x, y))
+
+
+@pytest.mark.filterwarnings("error")   # a numba refusal (and NumPy fallback) would fail here
+@pytest.mark.parametrize("axes", [(0,), (1,), (0, 1)])
+@pytest.mark.parametrize("reduce", [jnp.sum, jnp.max, jnp.argmax, jnp.any])
+def test_large_reductions_share_work_among_threads_without_races(axes, reduce):
+    # 2**18 elements: the kernels run in parallel. A reduction over every axis is split into
+    # per-thread partial results; one over leading axes must not let threads race on outputs.
+    x = jnp.asarray(np.random.default_rng(3).standard_normal((1024, 256)).astype(np.float32))
+    if reduce is jnp.argmax:   # (takes one axis)
+        x, axes = (x, axes[0]) if len(axes) == 1 else (x.reshape(-1), 0)
+    if reduce is jnp.any:
+        f = lambda x: reduce(x > 3.5, axis=axes)   # noqa: E731
+    else:
+        f = lambda x: reduce(x * 2.0, axis=axes)   # noqa: E731
+    assert_same(jax.jit(f)(x), f(x), rtol=1e-5, atol=1e-3)

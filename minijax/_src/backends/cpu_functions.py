@@ -24,17 +24,14 @@ buffers behind user Arrays) has a different type from one it may.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import core
 from ..core import Literal, Var
 from . import cpu_control, cpu_library
 from . import cpu_lowerings as lowering
-from .cpu_kernels import LoopKernel, emit_kernel, partition
+from .cpu_kernels import LoopKernel, emit_kernel, parallel_mode, partition
 
-PARALLEL_MIN_SIZE = 1 << 17   # elements; below this a serial loop wins on 2 cores
 POOL_MIN_SIZE = 1 << 15       # elements; smaller outputs are cheap to allocate inside numba
 
 KERNEL_DECORATOR = ("@numba.njit(cache=True, fastmath={{'reassoc', 'contract'}}, "
@@ -75,9 +72,9 @@ class ModuleBuilder:
 
     def add_kernel(self, kernel: LoopKernel) -> str:
         kernel.name = self.fresh_name("kernel")
-        parallel = math.prod(kernel.shape) >= PARALLEL_MIN_SIZE
-        self.pieces.append(KERNEL_DECORATOR.format(parallel=parallel) + "\n"
-                           + emit_kernel(kernel, parallel))
+        mode = parallel_mode(kernel)
+        self.pieces.append(KERNEL_DECORATOR.format(parallel=mode != "serial") + "\n"
+                           + emit_kernel(kernel, mode))
         return kernel.name
 
     def add_function(self, jaxpr: core.Jaxpr, prefix: str, *, buffers=False, owned_inputs=()):

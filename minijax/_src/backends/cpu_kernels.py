@@ -14,6 +14,8 @@ elementwise primitive knows how to write itself as a scalar expression
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import core
 from ..core import Literal, Var
 from . import cpu_lowerings as lowering
@@ -149,7 +151,38 @@ class _Names:
         return self.names[id(v)]
 
 
-def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
+PARALLEL_MIN_SIZE = 1 << 17   # elements; below this a serial loop wins on 2 cores
+CHUNKS = 64                   # a full reduction is split into this many partial results
+
+
+def parallel_mode(kernel: LoopKernel) -> str:
+    """How the kernel's outer loop is shared among threads: "serial", "outer" or "chunks".
+
+    "outer" runs the first loop as a ``prange``: right when each iteration writes its own
+    elements (elementwise work, or a reduction over trailing axes, one row per iteration).
+    A reduction over every axis has no independent rows: "chunks" gives each thread a block
+    of the first axis and a partial result, combined at the end. A reduction over leading
+    axes (every iteration updating the same outputs) stays serial, as do argmax/argmin over
+    everything (they would need partial indices too).
+    """
+    size = 1
+    for d in kernel.shape:
+        size *= d
+    if size < PARALLEL_MIN_SIZE or not kernel.shape:
+        return "serial"
+    red = kernel.reduction
+    if red is None:
+        return "outer"
+    ndim, axes = len(kernel.shape), tuple(red.params["axes"])
+    if axes != tuple(range(ndim - len(axes), ndim)):
+        return "serial"
+    if axes[0] != 0:
+        return "outer"
+    return "serial" if red.primitive.name in ("argmax", "argmin") else "chunks"
+
+
+def emit_kernel(kernel: LoopKernel, mode: str) -> str:
+    """The kernel's source; ``mode`` comes from ``parallel_mode``."""
     name = _Names()
     shape = kernel.shape
     ndim = len(shape)
@@ -185,14 +218,25 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
     # the kept (outer) loops and the reduced (inner) loops.
     local: dict[int, str] = {}
     depth = 1
+    chunks = min(CHUNKS, shape[0]) if mode == "chunks" else 0
+    if chunks:
+        step = -(-shape[0] // chunks)
+        out_dtype = np.dtype(red.outputs[0].aval.dtype).name
+        lines += [f"    partial = np.empty({chunks}, np.{out_dtype})",
+                  f"    for c in prange({chunks}):"]
+        depth += 1
     for d in range(ndim):
         if suffix_reduction and d == red_axes[0]:
             pad = "    " * depth
             lines.append(f"{pad}acc = {lowering.reduction_init(red)}")
             if red.primitive.name in ("argmax", "argmin"):
                 lines.append(f"{pad}best = {lowering.reduction_init(red, best=True)}")
-        rng = "prange" if (parallel and d == 0) else "range"
-        lines.append(f"{'    ' * depth}for {idx[d]} in {rng}({shape[d]}):")
+        if chunks and d == 0:
+            bounds = f"c * {step}, min({shape[0]}, (c + 1) * {step})"
+        else:
+            bounds = f"{shape[d]}"
+        rng = "prange" if (mode == "outer" and d == 0) else "range"
+        lines.append(f"{'    ' * depth}for {idx[d]} in {rng}({bounds}):")
         depth += 1
     pad = "    " * depth
     if ndim == 0:
@@ -214,6 +258,12 @@ def emit_kernel(kernel: LoopKernel, parallel: bool) -> str:
         if suffix_reduction:
             lines.extend(lowering.accumulate(red, "acc", value, pad, red_axes, idx))
             close = "    " * (depth - len(red_axes))
+            if chunks:
+                lines += [f"{close}partial[c] = acc",
+                          f"    acc = {lowering.reduction_init(red)}",
+                          f"    for c in range({chunks}):",
+                          f"        acc = {lowering.combine(red, 'acc', 'partial[c]')}"]
+                close = "    "
             lines.append(f"{close}{target} = acc")
         else:
             lines.append(f"{pad}{target} = {lowering.combine(red, target, value)}")
