@@ -267,7 +267,7 @@ class Program:
     def __call__(self, *args):
         env = list(self._template)
         for i, a in zip(self._in_slots, args):
-            env[i] = a
+            env[i] = _program_input(a)
         pool = self._pool
         for n, (fn, eqn, types, ins, outs) in enumerate(self._plan_steps):
             if fn is not None:
@@ -318,6 +318,21 @@ def _numpy_steps(eqns, inputs, outputs):
                 env[id(v)] = np.asarray(out).astype(v.aval.dtype, copy=False)
         return tuple(env[id(v)] for v in outputs)
     return run
+
+
+def _program_input(x):
+    """An argument as the kernels are compiled for it: C-ordered and read-only.
+
+    numba types a read-only array differently from a writable one; the buffers behind Arrays
+    are read-only, so a NumPy argument is viewed read-only too, rather than compiling every
+    kernel a second time for it.
+    """
+    if type(x) is not np.ndarray or not x.flags.c_contiguous:
+        x = _c_contiguous(x)
+    if x.flags.writeable:
+        x = x.view()
+        x.flags.writeable = False
+    return x
 
 
 def _c_contiguous(x):

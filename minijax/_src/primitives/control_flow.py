@@ -99,15 +99,6 @@ def _jvp_jaxpr(jaxpr):
     return _trace(f, list(avals) + tangent_avals)
 
 
-def _batch_jaxpr(jaxpr, in_batched, size):
-    """A jaxpr taking batched (axis 0) / unbatched inputs and returning all outputs batched."""
-    from ..interpreters.batching import vmap
-    in_axes = tuple(0 if b else None for b in in_batched)
-    avals = [a.update(shape=(size,) + a.shape) if b else a
-             for a, b in zip(jaxpr.in_avals, in_batched)]
-    return _trace(vmap(lambda *xs: _run(jaxpr, *xs), in_axes=in_axes, axis_size=size), avals)
-
-
 # ---------------------------------------------------------------------------
 # cond / switch
 # ---------------------------------------------------------------------------
@@ -140,53 +131,152 @@ def _cond_jvp(primals, tangents, *, branches):
     return outs[:n], outs[n:]
 
 
+def _join_branch_consts(traced):
+    """Give every branch every branch's constants, so all branches share one signature.
+
+    ``traced`` is a list of ``(jaxpr, consts)`` whose jaxprs take their own constants first.
+    Returns ``(jaxprs, flat_consts)``: branch ``k`` takes ``*flat_consts, *operands`` and
+    ignores the constants that belong to the other branches.
+    """
+    const_avals = [[get_aval(c) for c in consts] for _, consts in traced]
+    padded = []
+    for k, (jaxpr, consts) in enumerate(traced):
+        own_consts, own_ops = jaxpr.invars[:len(consts)], jaxpr.invars[len(consts):]
+        before = [Var(a) for j in range(k) for a in const_avals[j]]
+        after = [Var(a) for j in range(k + 1, len(traced)) for a in const_avals[j]]
+        padded.append(Jaxpr([], before + own_consts + after + own_ops, jaxpr.eqns, jaxpr.outvars))
+    return padded, [c for _, consts in traced for c in consts]
+
+
+def _shared_passthrough(branches, op_dims):
+    """For each output: the operand position every branch returns unchanged (an unbatched one),
+    else None. Such an output is the same whichever branch runs, so it needs no select."""
+    shared = []
+    for k in range(len(branches[0].outvars)):
+        pos = set()
+        for br in branches:
+            v = br.outvars[k]
+            pos.add(next((j for j, iv in enumerate(br.invars) if iv is v), None)
+                    if isinstance(v, Var) else None)
+        j = pos.pop() if len(pos) == 1 else None
+        shared.append(j if j is not None and op_dims[j] is None else None)
+    return shared
+
+
+def _only_when_taken(taken, x, linear=False):
+    """``x`` where ``taken``, else a value that carries no derivative.
+
+    When every branch is computed and a select keeps one per example, the branches that were
+    not taken still see the operands. If one of them has an infinite or NaN derivative there
+    (``sqrt`` at a negative number), reverse mode would multiply it by the zero cotangent the
+    select hands back -- and ``0 * nan`` is ``nan``. Masking the operand on the way *in* as
+    well makes the untaken branch's cotangent stop at this select. ``linear`` operands (a
+    tangent under partial evaluation) are masked with zeros, others with ``stop_gradient``.
+    """
+    from .elementwise import select_n, stop_gradient, zeros_like_aval
+    from .shape import broadcast_in_dim
+    aval = get_aval(x)
+    if aval.dtype.kind not in "fc":
+        return x    # integers and booleans carry no derivative
+    t_shape = get_aval(taken).shape
+    if t_shape and t_shape != aval.shape:
+        taken = broadcast_in_dim(taken, aval.shape, tuple(range(len(t_shape))))
+    other = zeros_like_aval(aval) if linear else stop_gradient(x)
+    return select_n(taken, other, x)
+
+
 @cond_p.def_batch
 def _cond_batch(args, dims, *, branches):
+    """Batch only the outputs that can differ along the batch.
+
+    With an unbatched index the same branch runs for every example, so the result stays one
+    ``cond``: an output is batched if, in some branch, it depends on a batched operand (all
+    branches are then made to batch it, broadcasting where needed, since the branches must
+    agree on their output types). An output that only sees unbatched operands stays
+    unbatched -- e.g. the primal half of a vmapped JVP, which ``jacfwd`` returns with
+    ``out_axes=None``.
+
+    With a batched index each example may take a different branch: every branch is computed
+    and ``select_n`` picks per example. Then every output is batched unless all branches
+    return the very same unbatched operand.
+    """
     from .batch_util import batch_size, bdim_at_front
     from .elementwise import select_n, convert_element_type
     from .shape import broadcast_in_dim
     size = batch_size(args, dims)
     index, *ops = args
     index_dim, *op_dims = dims
-    ops = [bdim_at_front(x, d, size) if d is not None else x for x, d in zip(ops, op_dims)]
+    n_out = len(branches[0].outvars)
     in_batched = [d is not None for d in op_dims]
-    batched = [_batch_jaxpr(br, in_batched, size) for br in branches]
-    if any(c for _, c in batched):
-        raise NotImplementedError("internal: batched cond branch captured constants")
+    ops = [bdim_at_front(x, d, size) if d is not None else x for x, d in zip(ops, op_dims)]
     if index_dim is None:
-        return cond_p.bind(index, *ops, branches=tuple(b for b, _ in batched)), \
-            [0] * len(branches[0].outvars)
+        traced = [_batch_body(br, in_batched, size, [False] * n_out) for br in branches]
+        out_batched = [any(t[2][k] for t in traced) for k in range(n_out)]
+        traced = [(jb, consts) if ob == out_batched else
+                  _batch_body(br, in_batched, size, out_batched)[:2]
+                  for br, (jb, consts, ob) in zip(branches, traced)]
+        new_branches, consts = _join_branch_consts(traced)
+        outs = cond_p.bind(index, *consts, *ops, branches=tuple(new_branches))
+        return outs, [0 if b else None for b in out_batched]
     # A different branch per example: compute every branch, then pick per example.
+    from .elementwise import eq
     index = bdim_at_front(index, index_dim, size)
-    results = [_run(b, *ops) for b, _ in batched]
-    outs = []
-    for k in range(len(branches[0].outvars)):
+    shared = _shared_passthrough(branches, op_dims)
+    # Inexact operands are batched so each example's copy can be masked (_only_when_taken).
+    maskable = [get_aval(x).dtype.kind in "fc" and len(branches) > 1 for x in ops]
+    unmasked = ops
+    ops = [bdim_at_front(x, None, size) if m and not b else x
+           for x, m, b in zip(ops, maskable, in_batched)]
+    in_batched = [b or m for b, m in zip(in_batched, maskable)]
+    results = []
+    for i, br in enumerate(branches):
+        jb, consts, _ = _batch_body(br, in_batched, size, [j is None for j in shared])
+        taken = eq(index, np.asarray(i, get_aval(index).dtype))
+        ops_i = [_only_when_taken(taken, x) if m else x for x, m in zip(ops, maskable)]
+        results.append(_run(jb, *consts, *ops_i))
+    outs, out_dims = [], []
+    for k in range(n_out):
+        if shared[k] is not None:
+            outs.append(unmasked[shared[k]])
+            out_dims.append(None)
+            continue
         candidates = [r[k] for r in results]
         shape = get_aval(candidates[0]).shape
         which = broadcast_in_dim(index, shape, (0,)) if shape != (size,) else index
         if get_aval(which).dtype != np.bool_ and len(candidates) > 1:
             which = convert_element_type(which, np.int32)
         outs.append(select_n(which, *candidates))
-    return outs, [0] * len(outs)
+        out_dims.append(0)
+    return outs, out_dims
 
 
 def _cond_partial_eval(trace, tracers, *, branches):
-    """Reverse mode: pick the branch when the index is known, else compute all and select."""
+    """Reverse mode: pick the branch when the index is known, else compute all and select.
+
+    The index is an integer, so it is always known (no tangent reaches it); it has no concrete
+    value under ``jit`` or ``vmap``, and then every branch runs on masked operands
+    (``_only_when_taken``) and a ``select_n`` keeps the chosen one.
+    """
     index, *ops = tracers
     if index.is_known:
         concrete = index.concrete_value()
         if concrete is not None:
             i = int(np.clip(int(np.asarray(concrete)), 0, len(branches) - 1))
             return _run(branches[i], *ops)
-    from .elementwise import select_n
-    results = [_run(br, *ops) for br in branches]
-    which = index
+    if len(branches) == 1:
+        return _run(branches[0], *ops)
+    from .elementwise import eq, select_n
+    from .shape import broadcast_in_dim
+    results = []
+    for i, br in enumerate(branches):
+        taken = eq(index, np.asarray(i, get_aval(index).dtype))
+        results.append(_run(br, *[_only_when_taken(taken, x, linear=not x.is_known)
+                                  for x in ops]))
     outs = []
     for k in range(len(branches[0].outvars)):
         candidates = [r[k] for r in results]
         shape = get_aval(candidates[0]).shape
-        from .shape import broadcast_in_dim
-        w = broadcast_in_dim(which, shape, ()) if shape else which
+        w = broadcast_in_dim(index, shape, ()) if shape else index
         outs.append(select_n(w, *candidates))
     return outs
 
@@ -206,7 +296,7 @@ def _switch(index, branches, operands):
     leaves, in_tree = tree_flatten(operands)
     leaves = [_operand(x) for x in leaves]
     avals = [get_aval(x) for x in leaves]
-    traced, out_trees, all_consts = [], [], []
+    traced, out_trees = [], []
     for br in branches:
         store = {}
 
@@ -218,7 +308,6 @@ def _switch(index, branches, operands):
         jaxpr, consts = _trace(flat, avals)
         traced.append((jaxpr, consts))
         out_trees.append(store["tree"])
-        all_consts.append(consts)
     for k, t in enumerate(out_trees[1:], 1):
         if t != out_trees[0]:
             raise TypeError(f"branch 0 and {k} outputs must have same type structure, got "
@@ -231,14 +320,7 @@ def _switch(index, branches, operands):
                 f"{_avals_str(traced[k][0].out_avals)}. Both sides of a cond are compiled into one "
                 f"program, so they must agree; cast or reshape so they match.")
     # Every branch receives every branch's constants (and ignores the others').
-    const_avals = [[get_aval(c) for c in consts] for consts in all_consts]
-    padded = []
-    for k, (jaxpr, consts) in enumerate(traced):
-        own_consts, own_ops = jaxpr.invars[:len(consts)], jaxpr.invars[len(consts):]
-        before = [Var(a) for j in range(k) for a in const_avals[j]]
-        after = [Var(a) for j in range(k + 1, len(traced)) for a in const_avals[j]]
-        padded.append(Jaxpr([], before + own_consts + after + own_ops, jaxpr.eqns, jaxpr.outvars))
-    flat_consts = [c for consts in all_consts for c in consts]
+    padded, flat_consts = _join_branch_consts(traced)
     # Branch outputs may differ in weak type; unify on the first branch's.
     outs = cond_p.bind(index, *flat_consts, *leaves, branches=tuple(padded))
     return tree_unflatten(out_trees[0], outs)

@@ -583,8 +583,8 @@ def _bitcast_impl(x, *, new_dtype):
     old_size, new_size = x.dtype.itemsize, new_dtype.itemsize
     if old_size == new_size:
         return x.view(new_dtype)
-    if old_size > new_size:
-        return x.view(new_dtype).reshape(x.shape + (old_size // new_size,))
+    if old_size > new_size:   # (NumPy cannot re-view a 0-d array with a narrower dtype)
+        return x.reshape(x.shape or (1,)).view(new_dtype).reshape(x.shape + (old_size // new_size,))
     return x.view(new_dtype).reshape(x.shape[:-1])
 
 
