@@ -370,3 +370,15 @@ def test_large_reductions_share_work_among_threads_without_races(axes, reduce):
     else:
         f = lambda x: reduce(x * 2.0, axis=axes)   # noqa: E731
     assert_same(jax.jit(f)(x), f(x), rtol=1e-5, atol=1e-3)
+
+
+def test_toggling_x64_retraces_like_jax():
+    f = jax.jit(lambda x: x + jnp.arange(3))
+    x = jnp.ones(3, jnp.int32)
+    assert f(x).dtype == np.int32
+    jax.config.update("jax_enable_x64", True)
+    try:   # same argument, but jnp.arange now makes int64: a new trace is due
+        assert f(x).dtype == np.int64
+    finally:
+        jax.config.update("jax_enable_x64", False)
+    assert f(x).dtype == np.int32

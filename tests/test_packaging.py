@@ -40,7 +40,7 @@ def test_project_metadata(pyproject):
     assert project["requires-python"] == ">=3.10"
     assert "version" in project["dynamic"]
     assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "minijax.__version__"}
-    assert _names(project["dependencies"]) == {"numpy", "numba"}
+    assert _names(project["dependencies"]) == {"numpy", "numba", "scipy"}
     assert pyproject["build-system"]["build-backend"] == "setuptools.build_meta"
 
 

@@ -28,7 +28,7 @@ class ArrayImpl(ArrayMethods):
         value = np.asarray(value)
         if value.flags.writeable:
             value = value.view()
-            value.flags.writeable = False
+            value.setflags(False)   # = write=False; positional, because keyword parsing costs more
         self._value = value
         self.weak_type = bool(weak_type)
         self._device = device
@@ -158,7 +158,12 @@ def to_numpy(x):
 
 
 def wrap_output(value, aval: ShapedArray) -> Array:
-    """Wrap an ``impl`` result as an Array of exactly the abstract value its rule promised."""
+    """Wrap an ``impl`` result as an Array of exactly the abstract value its rule promised.
+
+    Every eager operation ends here, so it skips ``__init__`` and its conversions: ``value`` is
+    already a NumPy result. A writeable result is frozen through a view, so that a buffer the
+    impl may share with someone else (an input it returned unchanged) is not frozen for them.
+    """
     if type(value) is not np.ndarray:
         value = np.asarray(value)
     if value.dtype != aval.dtype:
@@ -166,12 +171,18 @@ def wrap_output(value, aval: ShapedArray) -> Array:
     if value.shape != aval.shape:
         raise AssertionError(
             f"internal error: impl produced shape {value.shape}, rule promised {aval.shape}")
-    out = object.__new__(Array)
     if value.flags.writeable:
         value = value.view()
-        value.flags.writeable = False
-    out._value, out.weak_type, out._device, out._aval = value, aval.weak_type, None, aval
+        value.setflags(False)
+    out = _new(Array)
+    out._value = value
+    out.weak_type = aval.weak_type
+    out._device = None
+    out._aval = aval
     return out
+
+
+_new = object.__new__
 
 
 core._ArrayImpl, core.to_numpy, core.wrap_output = ArrayImpl, to_numpy, wrap_output

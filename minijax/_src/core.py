@@ -119,12 +119,12 @@ class Primitive:
     def bind(self, *args, **params):
         if len(trace_stack) == 1 and dynamic_trace is None:
             # Nothing is being traced: evaluate eagerly without the trace machinery.
-            # (A tracer here would be a leaked one; find_top_trace reports it.)
-            for a in args:
-                if isinstance(a, Tracer):
-                    break
-            else:
-                return eval_primitive(self, args, params)
+            # (eval_primitive hands a leaked tracer back to bind_with_trace, which reports it.)
+            return eval_primitive(self, args, params)
+        return self.bind_with_trace(args, params)
+
+    def bind_with_trace(self, args, params):
+        """The general ``bind``: let the highest trace among ``args`` process this primitive."""
         trace = find_top_trace(args)
         tracers = [trace.full_raise(a) for a in args]
         outs = trace.process_primitive(self, tracers, params)
@@ -258,28 +258,36 @@ def eval_primitive(primitive, args, params):
     """Eager evaluation: the NumPy ``impl``, with outputs typed exactly as ``abstract_eval`` says.
 
     Shape/dtype rules are pure functions of the input types, so their results are memoized:
-    an eager ``x + y`` costs a dictionary lookup, not a rerun of the typing rules.
+    an eager ``x + y`` costs a dictionary lookup, not a rerun of the typing rules. This is the
+    hot path of every eager operation, so it gathers avals and buffers in one pass.
     """
-    if primitive.impl is None:
+    impl = primitive.impl
+    if impl is None:
         raise NotImplementedError(f"primitive {primitive.name} has no eager implementation")
     avals, values = [], []
     for a in args:
         if type(a) is _ArrayImpl:
             avals.append(a._aval or a.aval)
             values.append(a._value)
+        elif isinstance(a, Tracer):   # leaked from a finished transformation: report it
+            return primitive.bind_with_trace(args, params)
         else:
             avals.append(get_aval(a))
             values.append(to_numpy(a))
-    try:
-        key = (primitive, *avals, *params.items())
+    if params:
+        try:
+            key = (primitive, *avals, *params.items())
+            avals_out = _abstract_eval_cache.get(key)
+        except TypeError:  # an unhashable parameter: skip the memo
+            key = avals_out = None
+    else:
+        key = (primitive, *avals)
         avals_out = _abstract_eval_cache.get(key)
-    except TypeError:  # an unhashable parameter: skip the memo
-        key = avals_out = None
     if avals_out is None:
         avals_out = primitive.abstract_eval(*avals, **params)
         if key is not None and len(_abstract_eval_cache) < 4096:
             _abstract_eval_cache[key] = avals_out
-    outs = primitive.impl(*values, **params)
+    outs = impl(*values, **params)
     if primitive.multiple_results:
         return [wrap_output(o, a) for o, a in zip(outs, avals_out)]
     return wrap_output(outs, avals_out)

@@ -35,8 +35,13 @@ _SHORT = {
 }
 
 
+# The flag object itself: ``config.jax_enable_x64`` goes through ``Config.__getattr__``, and
+# promotion reads this flag on every eager operation. ``config.update`` sets ``.value`` in place.
+_x64_flag = config._flags["jax_enable_x64"]
+
+
 def x64_enabled() -> bool:
-    return config.jax_enable_x64
+    return _x64_flag.value
 
 
 def short_name(dtype) -> str:
@@ -51,7 +56,7 @@ def canonicalize(dtype, *, warn: bool = False):
         raise TypeError(
             f"minijax arrays hold numbers or booleans; dtype {dtype} is not supported. "
             "Strings and Python objects cannot live in an Array.")
-    if not x64_enabled() and dtype in _NARROW:
+    if not _x64_flag.value and dtype in _NARROW:
         narrow = _NARROW[dtype]
         if warn:
             warnings.warn(
@@ -65,19 +70,19 @@ def canonicalize(dtype, *, warn: bool = False):
 
 
 def default_float():
-    return float64 if x64_enabled() else float32
+    return float64 if _x64_flag.value else float32
 
 
 def default_int():
-    return int64 if x64_enabled() else int32
+    return int64 if _x64_flag.value else int32
 
 
 def default_uint():
-    return uint64 if x64_enabled() else uint32
+    return uint64 if _x64_flag.value else uint32
 
 
 def default_complex():
-    return complex128 if x64_enabled() else complex64
+    return complex128 if _x64_flag.value else complex64
 
 
 def is_float(dtype) -> bool:
@@ -146,7 +151,7 @@ _result_type_cache: dict = {}
 
 def result_type(*typed) -> tuple[np.dtype, bool]:
     """Memoized front of ``_result_type`` (promotion is a pure function of its inputs)."""
-    key = (typed, config.jax_enable_x64)
+    key = (typed, _x64_flag.value)
     out = _result_type_cache.get(key)
     if out is None:
         out = _result_type_cache[key] = _result_type(*typed)
@@ -174,16 +179,19 @@ def dtype_of_scalar(value) -> np.dtype:
     if isinstance(value, (bool, np.bool_)):
         return bool_
     if isinstance(value, int):
-        return default_int()
+        return int64 if _x64_flag.value else int32
     if isinstance(value, float):
-        return default_float()
+        return float64 if _x64_flag.value else float32
     if isinstance(value, complex):
-        return default_complex()
+        return complex128 if _x64_flag.value else complex64
     raise TypeError(f"{value!r} is not a Python scalar")
 
 
+PYTHON_SCALARS = (bool, int, float, complex)
+
+
 def is_python_scalar(value) -> bool:
-    return type(value) in (bool, int, float, complex)
+    return type(value) in PYTHON_SCALARS
 
 
 def iinfo(dtype):

@@ -170,6 +170,8 @@ class JittedFunction:
 
     def __init__(self, fun, static_argnums=(), static_argnames=(), donate_argnums=()):
         functools.update_wrapper(self, fun)
+        if not hasattr(self, "__name__"):   # a functools.partial or a callable object
+            self.__name__ = getattr(type(fun), "__name__", "function")
         self._fun = fun
         self._static_argnums = _as_tuple(static_argnums)
         self._static_argnames = _as_tuple(static_argnames)
@@ -206,7 +208,8 @@ class JittedFunction:
         static_pos, static_kw, dyn_args, dyn_kwargs, nargs = self._split(args, kwargs)
         leaves, in_tree = tree_flatten((dyn_args, dyn_kwargs))
         avals = tuple(abstractify(x) for x in leaves)
-        key = (in_tree, avals, tuple(sorted(static_pos.items())), tuple(sorted(static_kw.items())))
+        key = (in_tree, avals, tuple(sorted(static_pos.items())), tuple(sorted(static_kw.items())),
+               config.jax_enable_x64)   # (x64 changes the dtypes tracing produces)
         entry = self._cache.get(key)
         if entry is not None:
             self.cache_hits += 1
@@ -237,10 +240,26 @@ class JittedFunction:
         if old[1] != key[1]:
             changes = [f"{a.str_short()} -> {b.str_short()}" for a, b in zip(old[1], key[1]) if a != b]
             return "new shapes/dtypes: " + ", ".join(changes)
+        if old[4] != key[4]:
+            return f"jax_enable_x64 is now {key[4]}"
         return "new static argument values"
 
     # -- calling ----------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        # The hot path, inlined: positional Arrays only, nothing traced, no static arguments.
+        # Its key is exactly what ``_fast_key`` builds for such calls.
+        if not kwargs and len(core.trace_stack) == 1 and core.dynamic_trace is None \
+                and not (self._static_argnums or self._static_argnames):
+            key = [_x64_flag.value, None]
+            for a in args:
+                if type(a) is not ArrayImpl:
+                    break
+                key.append(a._aval or a.aval)
+            else:
+                run = self._fast.get(tuple(key))
+                if run is not None:
+                    self.cache_hits += 1
+                    return run(args)
         fast = self._fast_key(args, kwargs)
         fast_key = None
         if fast is not None:
@@ -263,14 +282,15 @@ class JittedFunction:
         if kwargs or self._static_argnums or self._static_argnames or not core.nothing_traced():
             return None
         leaves, tree = args, None
-        if any(type(a) is not ArrayImpl for a in args):   # a pytree (dict of params, ...)
-            leaves, tree = tree_flatten(args)
-        key = [tree]
+        for a in args:
+            if type(a) is not ArrayImpl:   # a pytree (dict of params, ...)
+                leaves, tree = tree_flatten(args)
+                break
+        key = [_x64_flag.value, tree]   # 64-bit mode changes what tracing produces
         for a in leaves:
             if type(a) is not ArrayImpl:
                 return None
-            v = a._value
-            key.append((v.shape, v.dtype, a.weak_type))
+            key.append(a._aval or a.aval)   # an Array's aval is computed once, hash cached
         return tuple(key), leaves
 
     def lower(self, *args, **kwargs):
@@ -346,17 +366,24 @@ class Compiled:
         return tree_unflatten(self._entry.out_tree, outs)
 
 
+_x64_flag = config._flags["jax_enable_x64"]   # read directly: the hot path checks it per call
+
+
 def _fast_runner(entry, name):
     """Call the compiled program directly on the Arrays' buffers (no tracing machinery)."""
     program = compiled_program(entry.jaxpr, name)
     avals = entry.jaxpr.out_avals
     tree = entry.out_tree
-    single = tree.num_leaves == 1 and tree.node is None
+    if tree.num_leaves == 1 and tree.node is None:   # f returns one array: no pytree to rebuild
+        (aval,) = avals
+
+        def run(args):
+            return wrap_output(program(*[a._value for a in args])[0], aval)
+        return run
 
     def run(args):
         outs = program(*[a._value for a in args])
-        wrapped = [wrap_output(o, a) for o, a in zip(outs, avals)]
-        return wrapped[0] if single else tree_unflatten(tree, wrapped)
+        return tree_unflatten(tree, [wrap_output(o, a) for o, a in zip(outs, avals)])
     return run
 
 

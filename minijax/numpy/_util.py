@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._src import dtypes
-from .._src.array import Array
-from .._src.core import Tracer, get_aval
+from .._src.array import Array, wrap_output
+from .._src.core import ShapedArray, Tracer, get_aval
 from .._src.primitives.elementwise import convert_element_type
 from .._src.primitives.shape import broadcast_in_dim
 
@@ -22,6 +22,8 @@ def is_arraylike(x) -> bool:
 def check_arraylike(fname: str, *args):
     """Reject lists/tuples etc. where JAX does: they would be slow, and are often a bug."""
     for pos, arg in enumerate(args):
+        if type(arg) in _FAST_OPERANDS:   # the common operands, without the isinstance chain
+            continue
         if not is_arraylike(arg):
             hint = ""
             if isinstance(arg, (list, tuple)):
@@ -45,38 +47,78 @@ def result_dtype(*args):
     return dtypes.result_type(*[_typed(a) for a in args])
 
 
+_PY_SCALARS = dtypes.PYTHON_SCALARS
+_FAST_OPERANDS = (Array, bool, int, float, complex)
+
+
 def _typed(a):
-    if dtypes.is_python_scalar(a):
-        return dtypes.dtype_of_scalar(a), not isinstance(a, bool)
+    """``(dtype, weak_type)`` of an operand. Python scalars are weak, except bools (as in JAX)."""
+    t = type(a)
+    if t is Array:   # the common case: no aval needed
+        return a._value.dtype, a.weak_type
+    if t in _PY_SCALARS:
+        return dtypes.dtype_of_scalar(a), t is not bool
     aval = get_aval(a)
     return aval.dtype, aval.weak_type
 
 
 def promote_dtypes(*args):
     """Convert every operand to the common promoted dtype."""
-    dtype, weak = result_dtype(*args)
+    dtype, weak = _target_type(args, None)
     return [_convert(a, dtype, weak) for a in args]
 
 
 def promote_dtypes_inexact(*args):
     """Like ``promote_dtypes``, then integers and bools become the default float (sin(1) -> float)."""
-    dtype, weak = result_dtype(*args)
-    if not dtypes.is_inexact(dtype):
-        dtype = dtypes.default_float()
+    dtype, weak = _target_type(args, "inexact")
     return [_convert(a, dtype, weak) for a in args]
 
 
 def promote_dtypes_numeric(*args):
     """Like ``promote_dtypes``, but bools become integers (for arithmetic such as sum)."""
-    dtype, weak = result_dtype(*args)
-    if dtype == np.bool_:
-        dtype = dtypes.default_int()
+    dtype, weak = _target_type(args, "numeric")
     return [_convert(a, dtype, weak) for a in args]
 
 
+_TARGETS: dict = {}
+
+
+def _target_type(args, flavor):
+    """The ``(dtype, weak_type)`` that ``args`` promote to, for one of the three flavours.
+
+    A pure function of the operands' ``(dtype, weak_type)`` pairs and of 64-bit mode, so it
+    is memoized on exactly those: eager code promotes the same few type pairs over and over.
+    """
+    key = (flavor, dtypes.x64_enabled(), *[_typed(a) for a in args])
+    target = _TARGETS.get(key)
+    if target is None:
+        dtype, weak = dtypes.result_type(*key[2:])
+        if flavor == "inexact" and not dtypes.is_inexact(dtype):
+            dtype = dtypes.default_float()
+        elif flavor == "numeric" and dtype == np.bool_:
+            dtype = dtypes.default_int()
+        target = (dtype, weak)
+        if len(_TARGETS) < 4096:
+            _TARGETS[key] = target
+    return target
+
+
+_SCALAR_AVALS: dict = {}
+
+
 def _convert(a, dtype, weak):
-    if dtypes.is_python_scalar(a):
-        return convert_element_type(np.asarray(a, dtype), dtype, weak_type=weak)
+    t = type(a)
+    if t is Array:
+        if a._value.dtype == dtype and a.weak_type == weak:
+            return a
+        return convert_element_type(a, dtype, weak_type=weak)
+    if t in _PY_SCALARS:
+        # A constant, made directly as convert_element_type makes constants (``dtype`` is
+        # canonical). All such scalars of one type share an aval, so the eager memo hits fast.
+        aval = _SCALAR_AVALS.get((dtype, weak))
+        if aval is None:
+            aval = _SCALAR_AVALS[dtype, weak] = ShapedArray((), dtype, weak)
+        return wrap_output(np.asarray(a, dtype), aval)
     a = as_operand(a)
     aval = get_aval(a)
     if aval.dtype == dtype and aval.weak_type == weak:
@@ -95,7 +137,7 @@ def broadcast_shapes(*shapes):
 
 def promote_shapes(*args):
     """Broadcast operands to a common shape (rank-0 operands stay scalars: primitives take them)."""
-    shapes = [get_aval(a).shape for a in args]
+    shapes = [a._value.shape if type(a) is Array else get_aval(a).shape for a in args]
     distinct = {s for s in shapes if s != ()}
     if len(distinct) <= 1:
         return list(args)   # equal shapes, or scalars next to one shape: nothing to do
@@ -111,19 +153,28 @@ def promote_shapes(*args):
 
 
 def _already_uniform(args):
-    """Fast path: Arrays of one shape, dtype and weak type need no promotion at all."""
+    """Fast path: Arrays of one shape, dtype and weak type need no promotion at all.
+
+    Eager results of one operation share a single (memoized) aval object, so usually an
+    identity test decides; otherwise the buffers' shapes and dtypes are compared.
+    """
     first = args[0]
     if type(first) is not Array:
         return False
-    v0 = first._value
-    for a in args[1:]:
-        if type(a) is not Array or a._value.shape != v0.shape or a._value.dtype != v0.dtype \
-                or a.weak_type != first.weak_type:
+    aval = first._aval
+    for a in args:
+        if type(a) is not Array:
+            return False
+        if a._aval is aval and aval is not None:
+            continue
+        v, v0 = a._value, first._value
+        if v.shape != v0.shape or v.dtype != v0.dtype or a.weak_type != first.weak_type:
             return False
     return True
 
 
 def promote_args(fname, *args):
+    """Check, promote (JAX's lattice) and broadcast ``args`` for a NumPy-style function."""
     if _already_uniform(args):
         return args
     check_arraylike(fname, *args)

@@ -232,6 +232,34 @@ class Program:
         self._out_slots = [slot(v) for v in self.jaxpr.outvars]
         self._template = template
         self._pool = BufferPool()
+        self._single = self._single_step_plan()
+
+    def _single_step_plan(self):
+        """For the common program of ONE compiled step reading only arguments and constants:
+        where each of its inputs comes from, and where each output of the program comes from,
+        so that a call skips the general walk over steps."""
+        if len(self._plan_steps) != 1 or self._plan_steps[0][0] is None:
+            return None
+        fn, _, types, ins, outs = self._plan_steps[0]
+        arg_of = {slot: k for k, slot in enumerate(self._in_slots)}
+        sources = []
+        for slot in ins:
+            if slot in arg_of:
+                sources.append((arg_of[slot], None))
+            elif self._template[slot] is not None:
+                sources.append((-1, _program_input(self._template[slot])))
+            else:
+                return None
+        produced = {slot: k for k, slot in enumerate(outs)}
+        picks = []
+        for slot in self._out_slots:
+            if slot in produced:
+                picks.append(("out", produced[slot]))
+            elif slot in arg_of:
+                picks.append(("arg", arg_of[slot]))
+            else:
+                picks.append(("const", self._template[slot]))
+        return fn, sources, types, len(ins), picks
 
     def _demote(self, n, error):
         """Replace compiled step ``n`` by NumPy evaluation of its equations, and say why once."""
@@ -264,7 +292,23 @@ class Program:
         return [f for f in vars(self.module).values()
                 if hasattr(f, "stats") and getattr(f, "__module__", None) == self.module.__name__]
 
+    def _call_single(self, args):
+        fn, sources, types, n_in, picks = self._single
+        inputs = [_program_input(args[k]) if k >= 0 else const for k, const in sources]
+        for shape, dtype, size in types:
+            inputs.append(self._pool.get(shape, dtype, size))
+        try:
+            results = fn(*inputs)
+        except Exception as error:  # numba refused the code: never show its traceback
+            results = self._demote(0, error)(*inputs)
+        if results is None:
+            results = inputs[n_in:]
+        return [results[k] if where == "out" else (args[k] if where == "arg" else k)
+                for where, k in picks]
+
     def __call__(self, *args):
+        if self._single is not None and self._plan_steps[0][0] is self._single[0]:
+            return self._call_single(args)
         env = list(self._template)
         for i, a in zip(self._in_slots, args):
             env[i] = _program_input(a)
@@ -277,6 +321,8 @@ class Program:
                     results = fn(*inputs)
                 except Exception as error:  # numba refused the code: never show its traceback
                     results = self._demote(n, error)(*inputs)
+                if results is None:   # a loop kernel: it filled the buffers it was given
+                    results = inputs[len(ins):]
             else:
                 prim = eqn.primitive
                 results = prim.impl(*[env[i] for i in ins], **eqn.params)

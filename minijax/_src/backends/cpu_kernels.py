@@ -267,6 +267,6 @@ def emit_kernel(kernel: LoopKernel, mode: str) -> str:
             lines.append(f"{close}{target} = acc")
         else:
             lines.append(f"{pad}{target} = {lowering.combine(red, target, value)}")
-    lines.append(f"    return {', '.join(name(v) for v in kernel.outputs)}"
-                 + ("," if len(kernel.outputs) == 1 else ""))
+    # Nothing is returned: the caller holds the output buffers (and boxing a tuple of arrays
+    # would cost more than a small kernel's arithmetic).
     return "\n".join(lines)
