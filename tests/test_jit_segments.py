@@ -196,3 +196,40 @@ def test_a_segment_numba_rejects_falls_back_to_numpy_with_a_warning(monkeypatch)
     with pytest.warns(RuntimeWarning, match="could not compile segment"):
         out = f(x)
     assert_same(out, jnp.transpose(x * 3.0) + 1.0)
+
+
+def _softmax(x):
+    e = jnp.exp(x - jnp.max(x, axis=-1, keepdims=True))
+    return e / jnp.sum(e, axis=-1, keepdims=True)
+
+
+def _layer_norm(x):
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean((x - mean) ** 2, axis=-1, keepdims=True)
+    return (x - mean) / jnp.sqrt(var + 1e-5) * 2.0 + 0.5
+
+
+def _logsumexp_and_max(x):
+    m = jnp.max(x, axis=1)
+    return jnp.log(jnp.sum(jnp.exp(x - m[:, None]), axis=1)) + m, m
+
+
+def _two_trailing_axes(x):   # (4, 6, 5): reduce the last two axes, twice
+    x = x.reshape(4, 6, 5)
+    m = jnp.min(x, axis=(1, 2), keepdims=True)
+    return jnp.sum(jnp.sqrt(x - m + 1.0), axis=(1, 2)), (x - m).astype(jnp.int32)
+
+
+@pytest.mark.parametrize("fn", [_softmax, _layer_norm, _logsumexp_and_max, _two_trailing_axes])
+@pytest.mark.parametrize("rows", [4, 600])   # 600 x 240: large enough for a parallel row loop
+def test_passes_over_the_same_rows_fuse_into_one_row_kernel(fn, rows):
+    if fn is _two_trailing_axes:
+        rows = 4
+    x = jnp.asarray(RNG.standard_normal((rows, 120 if rows == 4 else 240)).astype(np.float32))
+    x = x[:, :30] if fn is _two_trailing_axes else x
+    program = program_of(jax.jit(fn), x)
+    assert "passes over each row" in program.as_text() or \
+        program.source.count("for j0 in range(") >= 2, program.as_text()
+    got, want = jax.jit(fn)(x), fn(x)
+    for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        assert_same(g, w, rtol=2e-5, atol=2e-5)

@@ -37,6 +37,7 @@ from ..core import Literal, Var
 from . import cpu_lowerings as lowering
 from .cpu_functions import POOL_MIN_SIZE, ModuleBuilder, step_can_emit
 from .cpu_kernels import LibraryStep, LoopKernel, partition
+from .cpu_rows import RowKernel
 
 _compile_lock = threading.Lock()
 
@@ -277,7 +278,10 @@ class Program:
     def as_text(self) -> str:
         lines = ["# minijax CPU program: steps in order", ""]
         for s in self.steps:
-            if isinstance(s, LoopKernel):
+            if isinstance(s, RowKernel):
+                ins = ", ".join(f"{v.aval.str_short()}" for v in s.inputs)
+                lines.append(f"# {s.name}({ins}) fuses {len(s.eqns)} equations, {s.describe()}")
+            elif isinstance(s, LoopKernel):
                 ins = ", ".join(f"{v.aval.str_short()}" for v in s.inputs)
                 lines.append(f"# {s.name}({ins}) fuses {len(s.eqns)} elementwise op(s)"
                              + (f" + {s.reduction.primitive.name}" if s.reduction else ""))

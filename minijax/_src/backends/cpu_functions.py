@@ -31,6 +31,7 @@ from ..core import Literal, Var
 from . import cpu_control, cpu_library
 from . import cpu_lowerings as lowering
 from .cpu_kernels import LoopKernel, emit_kernel, parallel_mode, partition
+from .cpu_rows import RowKernel, emit_row_kernel
 
 POOL_MIN_SIZE = 1 << 15       # elements; smaller outputs are cheap to allocate inside numba
 
@@ -73,8 +74,9 @@ class ModuleBuilder:
     def add_kernel(self, kernel: LoopKernel) -> str:
         kernel.name = self.fresh_name("kernel")
         mode = parallel_mode(kernel)
-        self.pieces.append(KERNEL_DECORATOR.format(parallel=mode != "serial") + "\n"
-                           + emit_kernel(kernel, mode))
+        source = emit_row_kernel(kernel, mode != "serial") if isinstance(kernel, RowKernel) \
+            else emit_kernel(kernel, mode)
+        self.pieces.append(KERNEL_DECORATOR.format(parallel=mode != "serial") + "\n" + source)
         return kernel.name
 
     def add_function(self, jaxpr: core.Jaxpr, prefix: str, *, buffers=False, owned_inputs=()):

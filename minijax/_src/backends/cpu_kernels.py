@@ -109,8 +109,10 @@ def partition(jaxpr: core.Jaxpr):
     for i, kernel in kernels:   # (after every kernel knows its inputs)
         kernel.outputs = _kernel_outputs(kernel, steps[i + 1:], outvar_ids)
     # A kernel none of whose values is used later is dead code (e.g. the `0.0 * x` a JVP leaves
-    # behind for a constant factor): drop it, or its generated function would `return` nothing.
-    return [s for s in steps if not (isinstance(s, LoopKernel) and not s.outputs)]
+    # behind for a constant factor): drop it.
+    steps = [s for s in steps if not (isinstance(s, LoopKernel) and not s.outputs)]
+    from .cpu_rows import fuse_rows
+    return fuse_rows(steps, jaxpr)
 
 
 def _kernel_inputs(kernel: LoopKernel):
