@@ -267,3 +267,14 @@ def test_isscalar_counts_zero_dim_arrays():
     assert jnp.isscalar(1) and jnp.isscalar(2.5) and jnp.isscalar(np.float32(1))
     assert jnp.isscalar(jnp.asarray(1.0)) and jnp.isscalar(np.array(1.0))
     assert not jnp.isscalar(jnp.ones(2)) and not jnp.isscalar([1])
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "uint16", "int32", "uint32",
+                                   "int64", "uint64"])
+def test_integers_become_floats_of_their_width_in_x64_mode(dtype, x64):
+    # JAX: 64-bit integers become float64; narrower ones (and bools) float32, even with x64.
+    x = jnp.zeros(2, dtype)
+    expected = np.float64 if np.dtype(dtype).itemsize == 8 else np.float32
+    assert jnp.sin(x).dtype == expected
+    assert (x / x).dtype == expected
+    assert jnp.mean(x).dtype == expected

@@ -94,7 +94,9 @@ def _target_type(args, flavor):
     if target is None:
         dtype, weak = dtypes.result_type(*key[2:])
         if flavor == "inexact" and not dtypes.is_inexact(dtype):
-            dtype = dtypes.default_float()
+            # As in JAX: 64-bit integers become float64, narrower ones (and bools) float32,
+            # even in 64-bit mode.
+            dtype = np.dtype(np.float64) if np.dtype(dtype).itemsize == 8 else np.dtype(np.float32)
         elif flavor == "numeric" and dtype == np.bool_:
             dtype = dtypes.default_int()
         target = (dtype, weak)
