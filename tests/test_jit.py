@@ -359,7 +359,9 @@ def test_shifts_match_eager_including_out_of_range_counts(name, dtype):
 @pytest.mark.filterwarnings("error")   # a numba refusal (and NumPy fallback) would fail here
 @pytest.mark.parametrize("axes", [(0,), (1,), (0, 1)])
 @pytest.mark.parametrize("reduce", [jnp.sum, jnp.max, jnp.argmax, jnp.any])
-def test_large_reductions_share_work_among_threads_without_races(axes, reduce):
+def test_large_reductions_share_work_among_threads_without_races(axes, reduce, monkeypatch):
+    from minijax._src.backends import cpu_kernels
+    monkeypatch.setattr(cpu_kernels, "PARALLEL_MIN_WORK", 1 << 16)
     # 2**18 elements: the kernels run in parallel. A reduction over every axis is split into
     # per-thread partial results; one over leading axes must not let threads race on outputs.
     x = jnp.asarray(np.random.default_rng(3).standard_normal((1024, 256)).astype(np.float32))
@@ -370,6 +372,8 @@ def test_large_reductions_share_work_among_threads_without_races(axes, reduce):
     else:
         f = lambda x: reduce(x * 2.0, axis=axes)   # noqa: E731
     assert_same(jax.jit(f)(x), f(x), rtol=1e-5, atol=1e-3)
+    if axes in ((1,), (0, 1), 0) and reduce is not jnp.argmax:   # (the others stay serial)
+        assert "prange" in jax.jit(f).lower(x).as_text()
 
 
 def test_toggling_x64_retraces_like_jax():

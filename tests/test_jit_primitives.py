@@ -52,7 +52,16 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 # here that is a failure: these tests are about the compiled code.
 pytestmark = pytest.mark.filterwarnings("error:minijax could not compile:RuntimeWarning")
 
-LARGE = (256, 512)      # 2**17 elements: cpu.PARALLEL_MIN_SIZE, the prange threshold
+LARGE = (256, 512)      # 2**17 elements: large enough to run in parallel (see the fixture below)
+
+
+@pytest.fixture(autouse=True)
+def _large_examples_run_in_parallel(monkeypatch):
+    """The backend parallelises only kernels with a lot of work (thread start-up is costly);
+    here any kernel of LARGE's size does, so the prange code paths are what gets tested."""
+    from minijax._src.backends import cpu_kernels
+    monkeypatch.setattr(cpu_kernels, "PARALLEL_MIN_WORK", 1 << 17)
+
 F32_EPS = float(np.finfo(np.float32).eps)
 
 

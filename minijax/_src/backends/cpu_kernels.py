@@ -153,8 +153,23 @@ class _Names:
         return self.names[id(v)]
 
 
-PARALLEL_MIN_SIZE = 1 << 17   # elements; below this a serial loop wins on 2 cores
+# Starting numba's worker threads costs ~70-150 us per call here, as much as a serial loop
+# needs for ~10^6 cheap elements: only kernels with more work than this run in parallel.
+PARALLEL_MIN_WORK = 1 << 22   # elements x per-element cost (see ``work_per_element``)
 CHUNKS = 64                   # a full reduction is split into this many partial results
+_COSTLY = {"exp", "log", "sin", "cos", "tan", "tanh", "logistic", "log1p", "expm1", "exp2",
+           "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh", "acosh", "atanh", "pow",
+           "erf", "erfc", "cbrt", "rem", "div"}
+
+
+def work_per_element(kernel: LoopKernel) -> int:
+    """A rough cost of one element: 1 per cheap operation, 8 per transcendental function,
+    40 for a Threefry block (calibrated on this machine's scalar loops)."""
+    cost = 1 if kernel.reduction is not None else 0
+    for eqn in kernel.eqns:
+        name = eqn.primitive.name
+        cost += 40 if name == "threefry2x32" else (8 if name in _COSTLY else 1)
+    return max(cost, 1)
 
 
 def parallel_mode(kernel: LoopKernel) -> str:
@@ -170,7 +185,7 @@ def parallel_mode(kernel: LoopKernel) -> str:
     size = 1
     for d in kernel.shape:
         size *= d
-    if size < PARALLEL_MIN_SIZE or not kernel.shape:
+    if not kernel.shape or size * work_per_element(kernel) < PARALLEL_MIN_WORK:
         return "serial"
     red = kernel.reduction
     if red is None:
