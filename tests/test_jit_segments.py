@@ -233,3 +233,13 @@ def test_passes_over_the_same_rows_fuse_into_one_row_kernel(fn, rows):
     got, want = jax.jit(fn)(x), fn(x)
     for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
         assert_same(g, w, rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("shapes", [((64, 1, 1), (64, 1, 32)),     # outer products, no sum
+                                    ((8, 3, 4), (8, 4, 5)),        # small: a loop, not BLAS
+                                    ((2, 40, 50), (2, 50, 30))])   # large enough for BLAS
+def test_batched_matmuls_of_every_size_inside_a_segment(shapes):
+    a, b = (jnp.asarray(RNG.standard_normal(s).astype(np.float32)) for s in shapes)
+    f = lambda a, b: jnp.tanh(a @ b) * 2.0   # noqa: E731
+    assert kinds(program_of(jax.jit(f), a, b)) == ["Segment"]
+    assert_same(jax.jit(f)(a, b), f(a, b), rtol=1e-5, atol=1e-5)

@@ -145,9 +145,11 @@ def _dot_general(eqn, ins, outs):
     lperm, l3, rperm, r3, out_shape = _matmul_plan(lhs.shape, rhs.shape, dims)
     lines = [f"{o}_l = {_permuted(ins[0] + cast, lperm)}.reshape({l3!r})",
              f"{o}_r = {_permuted(ins[1] + cast, rperm)}.reshape({r3!r})"]
-    b, m, _k = l3
+    b, m, k = l3
     n = r3[2]
-    if blas:
+    if k == 1:   # outer products (per-example gradients): no sum, just a broadcast product
+        lines.append(f"{o}_3 = {o}_l * {o}_r")
+    elif blas and (b == 1 or m * k * n >= SMALL_MATMUL):
         lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), np.{compute.name})",
                   f"for {o}_b in range({b}):",
                   f"    np.dot({o}_l[{o}_b], {o}_r[{o}_b], {o}_3[{o}_b])"]
@@ -160,6 +162,9 @@ def _permuted(x, perm):
     if tuple(perm) == tuple(range(len(perm))):
         return x
     return _contiguous(f"np.transpose({x}, {tuple(perm)!r})")
+
+
+SMALL_MATMUL = 4096   # multiply-adds; below this a loop beats one BLAS call per batch element
 
 
 def _astype(compute, out):
