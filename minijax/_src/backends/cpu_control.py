@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cpu_library import shape_source
+
 _NAMES = ("cond", "while", "scan")
 
 
@@ -103,7 +105,7 @@ def _scan(fn, eqn, ins, outs):
     lines = [f"{c} = {fn.owned(i)}" for c, i in zip(carry, init)]
     ys = outs[nk:]
     for y, v in zip(ys, eqn.outputs[nk:]):
-        lines.append(f"{y} = np.empty({_shape(v.aval.shape)}, np.{np.dtype(v.aval.dtype).name})")
+        lines.append(f"{y} = np.empty({shape_source(v.aval.shape)}, np.{np.dtype(v.aval.dtype).name})")
     t, i, r = fn.temp("t"), fn.temp("i"), fn.temp("step")
     lines.append(f"for {t} in range({length}):")
     body = [f"{i} = {length - 1} - {t}" if p["reverse"] else f"{i} = {t}"]
@@ -125,6 +127,3 @@ def _scan(fn, eqn, ins, outs):
     lines += [f"{o} = {c}" for o, c in zip(outs[:nk], carry)]
     return lines
 
-
-def _shape(shape) -> str:
-    return repr(tuple(int(d) for d in shape))

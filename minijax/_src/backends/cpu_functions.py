@@ -30,6 +30,7 @@ from .. import core
 from ..core import Literal, Var
 from . import cpu_control, cpu_library
 from . import cpu_lowerings as lowering
+from .cpu_library import shape_source
 from .cpu_kernels import LoopKernel, emit_kernel, parallel_mode, partition
 from .cpu_rows import RowKernel, emit_row_kernel
 
@@ -173,7 +174,7 @@ class Function:
             name = self.local(v)
             self.fresh.add(name)
             if id(v) not in buffer_ids:
-                self.lines.append(f"{name} = np.empty({_shape(v.aval.shape)}, "
+                self.lines.append(f"{name} = np.empty({shape_source(v.aval.shape)}, "
                                   f"np.{np.dtype(v.aval.dtype).name})")
         args = [self.local(v) for v in kernel.inputs + kernel.outputs]
         self.lines.append(f"{kname}({', '.join(args)})")
@@ -192,6 +193,3 @@ class Function:
         if cpu_library.allocates(eqn) or all(i in self.fresh for i in ins):
             self.fresh.update(outs)
 
-
-def _shape(shape) -> str:
-    return repr(tuple(int(d) for d in shape))

@@ -22,14 +22,14 @@ import importlib.util
 
 import numpy as np
 
-from . import cpu_lowerings as scalar
 
 
 def _dtype(v) -> str:
     return f"np.{np.dtype(v.aval.dtype).name}"
 
 
-def _shape(shape) -> str:
+def shape_source(shape) -> str:
+    """A shape as Python source: ``(3, 4)``, ``(3,)``, ``()``."""
     return repr(tuple(int(d) for d in shape))
 
 
@@ -46,7 +46,7 @@ def _index(pieces) -> str:
 # ---------------------------------------------------------------------------
 def _reshape(eqn, ins, outs):
     shape = eqn.outputs[0].aval.shape
-    return [f"{outs[0]} = {ins[0]}.reshape({_shape(shape)})"]
+    return [f"{outs[0]} = {ins[0]}.reshape({shape_source(shape)})"]
 
 
 def _transpose(eqn, ins, outs):
@@ -81,7 +81,7 @@ def _pad(eqn, ins, outs):
     out = eqn.outputs[0]
     pieces = [f"{lo}:{n - hi}:{interior + 1}"
               for (lo, hi, interior), n in zip(eqn.params["padding_config"], out.aval.shape)]
-    return [f"{outs[0]} = np.full({_shape(out.aval.shape)}, {ins[1]}[()], {_dtype(out)})",
+    return [f"{outs[0]} = np.full({shape_source(out.aval.shape)}, {ins[1]}[()], {_dtype(out)})",
             f"{outs[0]}[{_index(pieces)}] = {ins[0]}"]
 
 
@@ -155,7 +155,7 @@ def _dot_general(eqn, ins, outs):
                   f"    np.dot({o}_l[{o}_b], {o}_r[{o}_b], {o}_3[{o}_b])"]
     else:
         lines.append(f"{o}_3 = _matmul3({o}_l, {o}_r)")
-    return lines + [f"{o} = {o}_3.reshape({_shape(out_shape)}){_astype(compute, out)}"]
+    return lines + [f"{o} = {o}_3.reshape({shape_source(out_shape)}){_astype(compute, out)}"]
 
 
 def _permuted(x, perm):
@@ -207,7 +207,7 @@ def supports(eqn) -> bool:
 
 def emit(eqn, ins, outs) -> list[str]:
     if all(v.aval.size == 0 for v in eqn.outputs):   # nothing to compute
-        return [f"{o} = np.empty({_shape(v.aval.shape)}, {_dtype(v)})"
+        return [f"{o} = np.empty({shape_source(v.aval.shape)}, {_dtype(v)})"
                 for o, v in zip(outs, eqn.outputs)]
     return LOWERINGS[eqn.primitive.name](eqn, ins, outs)
 
@@ -225,5 +225,3 @@ def emits_empty(eqn) -> bool:
     return bool(eqn.outputs) and all(v.aval.size == 0 for v in eqn.outputs) and \
         all(v.aval.dtype.kind in "biuf" for v in eqn.outputs)
 
-
-literal = scalar.literal
