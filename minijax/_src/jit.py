@@ -24,6 +24,7 @@ import time
 from . import core
 from .array import ArrayImpl, wrap_output
 from .config import config
+from .dtypes import _x64_flag   # (the flag object itself: the hot path reads it per call)
 from .core import ClosedJaxpr, Primitive, eval_jaxpr, get_aval
 from .interpreters.tracing import abstractify, flatten_fun, trace_to_jaxpr
 from ..tree_util import tree_flatten, tree_unflatten
@@ -366,7 +367,6 @@ class Compiled:
         return tree_unflatten(self._entry.out_tree, outs)
 
 
-_x64_flag = config._flags["jax_enable_x64"]   # read directly: the hot path checks it per call
 
 
 def _fast_runner(entry, name):

@@ -48,7 +48,7 @@ def result_dtype(*args):
 
 
 _PY_SCALARS = dtypes.PYTHON_SCALARS
-_FAST_OPERANDS = (Array, bool, int, float, complex)
+_FAST_OPERANDS = (Array, *_PY_SCALARS)
 
 
 def _typed(a):
@@ -69,7 +69,8 @@ def promote_dtypes(*args):
 
 
 def promote_dtypes_inexact(*args):
-    """Like ``promote_dtypes``, then integers and bools become the default float (sin(1) -> float)."""
+    """Like ``promote_dtypes``, then integers and bools become floats (sin(1) -> float): float64
+    for 64-bit integers, float32 otherwise (as in JAX, even in 64-bit mode)."""
     dtype, weak = _target_type(args, "inexact")
     return [_convert(a, dtype, weak) for a in args]
 

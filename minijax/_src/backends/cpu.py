@@ -260,7 +260,7 @@ class Program:
                 picks.append(("arg", arg_of[slot]))
             else:
                 picks.append(("const", self._template[slot]))
-        return fn, sources, types, len(ins), picks
+        return fn, sources, types, picks
 
     def _demote(self, n, error):
         """Replace compiled step ``n`` by NumPy evaluation of its equations, and say why once."""
@@ -278,11 +278,10 @@ class Program:
     def as_text(self) -> str:
         lines = ["# minijax CPU program: steps in order", ""]
         for s in self.steps:
+            ins = ", ".join(v.aval.str_short() for v in getattr(s, "inputs", ()))
             if isinstance(s, RowKernel):
-                ins = ", ".join(f"{v.aval.str_short()}" for v in s.inputs)
                 lines.append(f"# {s.name}({ins}) fuses {len(s.eqns)} equations, {s.describe()}")
             elif isinstance(s, LoopKernel):
-                ins = ", ".join(f"{v.aval.str_short()}" for v in s.inputs)
                 lines.append(f"# {s.name}({ins}) fuses {len(s.eqns)} elementwise op(s)"
                              + (f" + {s.reduction.primitive.name}" if s.reduction else ""))
             else:
@@ -296,17 +295,22 @@ class Program:
         return [f for f in vars(self.module).values()
                 if hasattr(f, "stats") and getattr(f, "__module__", None) == self.module.__name__]
 
-    def _call_single(self, args):
-        fn, sources, types, n_in, picks = self._single
-        inputs = [_program_input(args[k]) if k >= 0 else const for k, const in sources]
+    def _run_compiled(self, n, fn, inputs, types):
+        """Run compiled step ``n`` on ``inputs`` plus output buffers of ``types``; its outputs."""
+        n_in = len(inputs)
         for shape, dtype, size in types:
             inputs.append(self._pool.get(shape, dtype, size))
         try:
             results = fn(*inputs)
         except Exception as error:  # numba refused the code: never show its traceback
-            results = self._demote(0, error)(*inputs)
-        if results is None:
-            results = inputs[n_in:]
+            results = self._demote(n, error)(*inputs)
+        # A loop kernel returns nothing: it filled the buffers it was given.
+        return inputs[n_in:] if results is None else results
+
+    def _call_single(self, args):
+        fn, sources, types, picks = self._single
+        inputs = [_program_input(args[k]) if k >= 0 else const for k, const in sources]
+        results = self._run_compiled(0, fn, inputs, types)
         return [results[k] if where == "out" else (args[k] if where == "arg" else k)
                 for where, k in picks]
 
@@ -316,17 +320,9 @@ class Program:
         env = list(self._template)
         for i, a in zip(self._in_slots, args):
             env[i] = _program_input(a)
-        pool = self._pool
         for n, (fn, eqn, types, ins, outs) in enumerate(self._plan_steps):
             if fn is not None:
-                inputs = [_c_contiguous(env[i]) for i in ins]
-                inputs += [pool.get(shape, dtype, size) for shape, dtype, size in types]
-                try:
-                    results = fn(*inputs)
-                except Exception as error:  # numba refused the code: never show its traceback
-                    results = self._demote(n, error)(*inputs)
-                if results is None:   # a loop kernel: it filled the buffers it was given
-                    results = inputs[len(ins):]
+                results = self._run_compiled(n, fn, [_c_contiguous(env[i]) for i in ins], types)
             else:
                 prim = eqn.primitive
                 results = prim.impl(*[env[i] for i in ins], **eqn.params)

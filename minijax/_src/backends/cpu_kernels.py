@@ -45,7 +45,6 @@ class LoopKernel:
         self.name = ""
         self.inputs: list = []         # external vars read by the kernel
         self.outputs: list = []        # vars the kernel materializes
-        self.fn = None
 
 
 
