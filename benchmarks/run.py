@@ -227,13 +227,41 @@ def eager_dispatch():
         (lambda: x_jax + x_jax) if jax else None, repeats=2000)
 
 
-def compile_times():
-    """Compile cost, each in a fresh process: cold (empty disk cache) and with the disk cache.
+def _fresh_processes(script, runs, **env):
+    """Run ``script`` in ``runs`` new processes; the numbers each printed.
 
-    The first jit call of a process also pays numba's start-up (importing it and initialising
-    its compiler, ~0.4 s here), once per process whatever is compiled; it is reported apart so
-    the cost of one program can be compared with JAX's cold compile (which excludes importing
-    JAX)."""
+    Bytecode writing is left on (some shells turn it off), so minijax's modules load from
+    ``.pyc`` files as an installed JAX's do."""
+    env = dict(os.environ, **env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    results = []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+        results.append([float(v) for v in done.stdout.split()])
+    return results
+
+
+FIRST_RESULT = textwrap.dedent("""
+    import time
+    t0 = time.perf_counter()
+    import {jax} as jax, {jax}.numpy as jnp
+    x = jnp.ones(8)
+    t1 = time.perf_counter()
+    jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x)(x).block_until_ready()
+    print(f"{{t1 - t0:.4f}} {{time.perf_counter() - t1:.4f}}")
+""")
+
+
+def compile_times():
+    """Compile cost and start-up, each measured in fresh processes (best of three).
+
+    A new process pays: the import; for a program compiled before, loading its machine code
+    (from the native cache with llvmlite alone, or -- with MINIJAX_NATIVE_CACHE=0 -- through
+    numba, whose start-up alone is ~0.45 s); for a new program, numba's start-up and the
+    compile. JAX's cold compile is its first jit in an already started process."""
     script = textwrap.dedent("""
         import time
         import minijax as jax, minijax.numpy as jnp
@@ -241,20 +269,26 @@ def compile_times():
         from minijax._src.backends import cpu_helpers   # numba start-up (once per process)
         jax.jit(lambda x: x + 1.0)(jnp.ones(2))         # ... including its first compile/load
         t1 = time.perf_counter()
-        f = jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x)
-        f(jnp.ones(8)).block_until_ready()
-        t2 = time.perf_counter()
-        print(f"{t1 - t0:.4f} {t2 - t1:.4f}")
+        jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x)(jnp.ones(8)).block_until_ready()
+        print(f"{t1 - t0:.4f} {time.perf_counter() - t1:.4f}")
     """)
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, MINIJAX_CACHE_DIR=cache)
-        runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                               text=True).stdout.split() for _ in range(3)]
-    startup = min(float(r[0]) for r in runs[1:])
-    cold, cached = float(runs[0][1]), min(float(r[1]) for r in runs[1:])
+        (startup, cold), = _fresh_processes(script, 1, MINIJAX_CACHE_DIR=cache)
+    first_result = FIRST_RESULT.format(jax="minijax")
+    with tempfile.TemporaryDirectory() as cache:
+        _fresh_processes(first_result, 1, MINIJAX_CACHE_DIR=cache)      # fills both caches
+        native = _fresh_processes(first_result, 3, MINIJAX_CACHE_DIR=cache)
+        via_numba = _fresh_processes(first_result, 3, MINIJAX_CACHE_DIR=cache,
+                                     MINIJAX_NATIVE_CACHE="0")
+    best = min(native, key=sum)
     print(f"{'numba start-up, once per process':38s} {startup * 1e3:9.1f} ms")
     print(f"{'compile: cold, after start-up':38s} {cold * 1e3:9.1f} ms")
-    print(f"{'compile: disk cache hit, after start-up':38s} {cached * 1e3:9.1f} ms")
+    print(f"{'new process: import minijax':38s} {best[0] * 1e3:9.1f} ms")
+    print(f"{'new process: cached program ready':38s} {best[1] * 1e3:9.1f} ms"
+          "   (native cache: llvmlite, no numba)")
+    print(f"{'  ... through numba instead':38s} {min(r[1] for r in via_numba) * 1e3:9.1f} ms"
+          "   (MINIJAX_NATIVE_CACHE=0: numba start-up + its cache)")
+    print(f"{'new process to first result':38s} {sum(best) * 1e3:9.1f} ms")
     if jax:
         jscript = textwrap.dedent("""
             import time, jax, jax.numpy as jnp
@@ -262,31 +296,12 @@ def compile_times():
             jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x)(x).block_until_ready()
             print(f"{time.perf_counter() - t:.4f}")
         """)
-        out = subprocess.run([sys.executable, "-c", jscript], capture_output=True, text=True)
-        if out.returncode == 0:
-            print(f"{'compile: JAX cold jit (for reference)':38s} "
-                  f"{float(out.stdout.split()[-1]) * 1e3:9.1f} ms")
-    fresh_process_totals()
-
-
-def fresh_process_totals():
-    """Everything a new process pays before its first result: import, start-up, compile/load."""
-    body = "f = jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x); f(jnp.ones(8)).block_until_ready()"
-    script = ("import time; t = time.perf_counter(); import minijax as jax, minijax.numpy as jnp; "
-              f"{body}; print(f'{{time.perf_counter() - t:.4f}}')")
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, MINIJAX_CACHE_DIR=cache)
-        runs = [float(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                                     text=True).stdout.split()[-1]) for _ in range(3)]
-    print(f"{'fresh process to first result (cached)':38s} {min(runs[1:]) * 1e3:9.1f} ms"
-          "   (import minijax + numba start-up + disk-cache load)")
-    if jax:
-        jscript = ("import time; t = time.perf_counter(); import jax, jax.numpy as jnp; "
-                   f"{body}; print(f'{{time.perf_counter() - t:.4f}}')")
-        out = subprocess.run([sys.executable, "-c", jscript], capture_output=True, text=True)
-        if out.returncode == 0:
-            print(f"{'fresh process to first result, JAX':38s} "
-                  f"{float(out.stdout.split()[-1]) * 1e3:9.1f} ms   (import jax + cold compile)")
+        jax_cold = min(_fresh_processes(jscript, 3))[0]
+        jax_fresh = min(_fresh_processes(FIRST_RESULT.format(jax="jax"), 3), key=sum)
+        print(f"{'JAX: cold compile, started process':38s} {jax_cold * 1e3:9.1f} ms")
+        print(f"{'JAX: new process: import jax':38s} {jax_fresh[0] * 1e3:9.1f} ms")
+        print(f"{'JAX: new process: first jit':38s} {jax_fresh[1] * 1e3:9.1f} ms")
+        print(f"{'JAX: new process to first result':38s} {sum(jax_fresh) * 1e3:9.1f} ms")
 
 
 def main():

@@ -92,7 +92,8 @@ def compiled_program(jaxpr: ClosedJaxpr, name: str):
         program = cpu.Program(flat, list(jaxpr.consts) + getattr(flat, "_extra_consts", []))
         jaxpr._program = program
         if config.jax_log_compiles:
-            logger.warning("Finished compiling %s in %.3f s", name, time.perf_counter() - start)
+            logger.warning("Finished compiling %s in %.3f s%s", name, time.perf_counter() - start,
+                           " (machine code loaded from the native cache)" if program.native else "")
     return program
 
 

@@ -24,6 +24,7 @@ costs more than it saves on small arrays.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -35,6 +36,7 @@ import numpy as np
 from .. import core
 from ..core import Literal, Var
 from . import cpu_lowerings as lowering
+from . import cpu_native
 from .cpu_functions import POOL_MIN_SIZE, ModuleBuilder, step_can_emit
 from .cpu_kernels import LibraryStep, LoopKernel, partition
 from .cpu_rows import RowKernel
@@ -192,8 +194,45 @@ class Program:
                 step.function = builder.add_function(sub, "segment", buffers=True)
                 step.name = step.function.name
         self.source = builder.source()
-        self.module = _load_module(self.source) if builder.pieces else None
+        self.module = None
+        self.native = False          # loaded from the native cache, without numba
+        self._save_native = False    # write the native cache after the first successful call
+        self._functions = self._load_functions() if builder.pieces else {}
         self._plan()
+
+    def _compiled_specs(self):
+        """``{name: [(dtype, shape)]}``: each compiled step's arguments, inputs then buffers."""
+        specs = {}
+        for step in self.steps:
+            if isinstance(step, (LoopKernel, Segment)):
+                buffers = step.outputs if isinstance(step, LoopKernel) else step.function.buffer_outputs
+                specs[step.name] = [(v.aval.dtype, v.aval.shape) for v in step.inputs + buffers]
+        return specs
+
+    def _load_functions(self):
+        """The compiled steps: from the native cache when it has them, else through numba."""
+        path = _module_path(self.source)
+        if os.path.exists(path):
+            native = cpu_native.load(path, self._compiled_specs(), self._numba_function)
+            if native is not None:
+                self.native = True
+                return native
+        self.module = _load_module(self.source)
+        self._save_native = cpu_native.enabled()
+        return {name: getattr(self.module, name) for name in self._compiled_specs()}
+
+    def _numba_function(self, name):
+        if self.module is None:
+            self.module = _load_module(self.source)
+        return getattr(self.module, name)
+
+    def _write_native(self):
+        self._save_native = False
+        specs = self._compiled_specs()
+        steps = [(step.name, entry[0], specs[step.name])
+                 for step, entry in zip(self.steps, self._plan_steps)
+                 if isinstance(step, (LoopKernel, Segment))]
+        cpu_native.save(_module_path(self.source), steps)
 
     def _plan(self):
         """Give every value a slot in a flat list, so a call is list indexing, not dict lookups."""
@@ -218,10 +257,10 @@ class Program:
         self._plan_steps = []
         for step in self.steps:
             if isinstance(step, LoopKernel):
-                fn = getattr(self.module, step.name)
+                fn = self._functions[step.name]
                 entry = (fn, None, buffer_types(step.outputs), step.inputs, step.outputs)
             elif isinstance(step, Segment):
-                fn = getattr(self.module, step.name)
+                fn = self._functions[step.name]
                 entry = (fn, None, buffer_types(step.function.buffer_outputs), step.inputs,
                          step.outputs)
             else:
@@ -316,7 +355,14 @@ class Program:
 
     def __call__(self, *args):
         if self._single is not None and self._plan_steps[0][0] is self._single[0]:
-            return self._call_single(args)
+            outs = self._call_single(args)
+        else:
+            outs = self._call_steps(args)
+        if self._save_native:
+            self._write_native()
+        return outs
+
+    def _call_steps(self, args):
         env = list(self._template)
         for i, a in zip(self._in_slots, args):
             env[i] = _program_input(a)
@@ -391,6 +437,8 @@ def _c_contiguous(x):
 
 def cache_stats(program) -> tuple[int, int]:
     """(hits, misses) of numba's disk cache over the program's compiled functions, in this process."""
+    if program.native:
+        return len(program._functions), 0
     hits = misses = 0
     for fn in program.numba_functions():
         hits += sum(fn.stats.cache_hits.values())
@@ -398,15 +446,33 @@ def cache_stats(program) -> tuple[int, int]:
     return hits, misses
 
 
+def _module_path(source: str) -> str:
+    """Where the generated module for ``source`` lives: the cache dir, named by its hash.
+
+    The hash covers the helper modules the source calls into as well (numba compiles them
+    into the same machine code), so changing one of them never reuses stale code."""
+    digest = hashlib.sha256(source.encode() + _helpers_digest()).hexdigest()[:20]
+    return os.path.join(cache_dir(), f"minijax_kernels_{digest}.py")
+
+
+@functools.lru_cache(maxsize=None)
+def _helpers_digest() -> bytes:
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for name in ("cpu_helpers.py", "fastmath.py"):
+        with open(os.path.join(here, name), "rb") as f:
+            digest.update(f.read())
+    return digest.digest()
+
+
 def _load_module(source: str):
     """Write ``source`` under the cache dir (named by its hash) and import it."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
-    module_name = f"minijax_kernels_{digest}"
+    path = _module_path(source)
+    module_name = os.path.basename(path)[:-3]
     if module_name in sys.modules:
         return sys.modules[module_name]
     with _compile_lock:
         lowering.configure_numba()
-        path = os.path.join(cache_dir(), module_name + ".py")
         if not os.path.exists(path):
             tmp = f"{path}.{os.getpid()}.tmp"
             with open(tmp, "w") as f:

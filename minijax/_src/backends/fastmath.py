@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["get_functions", "install", "ULP_BOUNDS", "FUNCTION_NAMES"]
+__all__ = ["get_functions", "install", "has_fast_version", "ULP_BOUNDS", "FUNCTION_NAMES"]
 
 # The intrinsics are created by _install_intrinsics() once numba is imported.
 _rint = _floor = _fabs = _fma = _pow2i = _split_sqrt2 = None
@@ -552,6 +552,11 @@ _PY_FUNCTIONS = {
     ("cos", "float32"): cos_f32, ("cos", "float64"): cos_f64,
 }
 FUNCTION_NAMES = tuple(sorted({name for name, _ in _PY_FUNCTIONS}))
+
+
+def has_fast_version(name: str, dtype: str) -> bool:
+    """Is there a vectorisable ``name`` for ``dtype`` here (exported as ``_fm_<name>_<dtype>``)?"""
+    return (name, dtype) in _PY_FUNCTIONS
 
 #: Documented worst-case error in ulps, per (name, dtype); asserted by the tests.
 ULP_BOUNDS = {
