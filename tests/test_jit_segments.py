@@ -235,6 +235,38 @@ def test_passes_over_the_same_rows_fuse_into_one_row_kernel(fn, rows):
         assert_same(g, w, rtol=2e-5, atol=2e-5)
 
 
+def _pass_one_writes_an_output(x):   # the first pass's values are an output too
+    y = jnp.abs(x) * 2.0
+    return y, jnp.sum(jnp.exp(y - jnp.max(y, axis=1, keepdims=True)), axis=1)
+
+
+@pytest.mark.parametrize("fn", [_softmax, _layer_norm, _logsumexp_and_max, _two_trailing_axes,
+                                _pass_one_writes_an_output])
+@pytest.mark.parametrize("rows", [1, 3, 16, 17, 50])   # fewer, as many and more rows than blocks
+def test_parallel_row_kernels_pipeline_each_block_of_rows(monkeypatch, fn, rows):
+    """In parallel, pass 1 of the next row runs inside pass 2 of this one (see cpu_rows)."""
+    from minijax._src.backends import cpu_kernels, cpu_rows
+    monkeypatch.setattr(cpu_kernels, "PARALLEL_MIN_WORK", 1)
+    cols = 30 if fn is _two_trailing_axes else 37
+    data = RNG.standard_normal((rows * 4 if fn is _two_trailing_axes else rows, cols))
+    data[0, 5] = np.nan if fn is _logsumexp_and_max else data[0, 5]   # NaN stays in its row
+    x = jnp.asarray(data.astype(np.float32))
+    if fn is _two_trailing_axes:
+        fn = lambda x, rows=rows: _two_trailing_axes_rows(x, rows)   # noqa: E731
+    program = program_of(jax.jit(fn), x)
+    assert "nxt0" in program.source and "prange" in program.source, program.as_text()
+    assert f"blocks = {min(rows, cpu_rows.ROW_BLOCKS)}" in program.source
+    got, want = jax.jit(fn)(x), fn(x)
+    for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        assert_same(g, w, rtol=2e-5, atol=2e-5)
+
+
+def _two_trailing_axes_rows(x, rows):
+    x = x.reshape(rows, 24, 5)
+    m = jnp.min(x, axis=(1, 2), keepdims=True)
+    return jnp.sum(jnp.sqrt(x - m + 1.0), axis=(1, 2)), (x - m).astype(jnp.int32)
+
+
 @pytest.mark.parametrize("shapes", [((64, 1, 1), (64, 1, 32)),     # outer products, no sum
                                     ((8, 3, 4), (8, 4, 5)),        # small: a loop, not BLAS
                                     ((2, 40, 50), (2, 50, 30))])   # large enough for BLAS

@@ -170,7 +170,24 @@ def _make_kernel(group: _Group, later_steps, jaxpr) -> RowKernel:
 # ---------------------------------------------------------------------------
 # Code generation
 # ---------------------------------------------------------------------------
+ROW_BLOCKS = 16   # blocks of rows in a parallel row kernel, each pipelined on its own
+
+
 def emit_row_kernel(kernel: RowKernel, parallel: bool) -> str:
+    """The numba source of a row kernel.
+
+    In parallel, rows are split into blocks for the threads, and each block is *pipelined*
+    when it can be: the first pass over row ``i + 1`` (usually the max, which streams the row
+    in from memory) runs in the same loop as the second pass over row ``i`` (the expensive
+    ``exp``, on a row already in cache), so the memory reads hide behind the arithmetic::
+
+        nxt0 = max over row start
+        for i0 in range(start, stop):
+            acc0 = nxt0                                  # row i0's max, computed last time
+            for j0 in range(cols):
+                acc1 += exp(x[i0, j0] - acc0)            # pass 2, row i0
+                nxt0 = max(nxt0, x[i0 + 1, j0])          # pass 1, row i0 + 1
+    """
     name = _Names()
     nkept, shape = kernel.nkept, kernel.shape
     kidx = [f"i{d}" for d in range(nkept)]
@@ -180,10 +197,6 @@ def emit_row_kernel(kernel: RowKernel, parallel: bool) -> str:
     for v in kernel.inputs:
         if v.aval.shape == ():
             lines.append(f"    {name(v)}_s = {name(v)}[()]")
-    for d in range(nkept):
-        loop = "prange" if (parallel and d == 0) else "range"
-        lines.append(f"{'    ' * (d + 1)}for {kidx[d]} in {loop}({shape[d]}):")
-    pad = "    " * (nkept + 1)
     row: dict[int, str] = {}        # per-row values, held in registers
     output_ids = {id(v) for v in kernel.outputs}
 
@@ -205,40 +218,86 @@ def emit_row_kernel(kernel: RowKernel, parallel: bool) -> str:
         operands = [local.get(id(v)) or element(v, idx) for v in eqn.inputs]
         return lowering.scalar_expr(eqn, operands, idx, name)
 
-    for n, (kind, stage) in enumerate(kernel.stages):
+    def pass_body(stage, acc, row_index):
+        """(the accumulator's initial line or None, the loop body's lines) for one pass."""
+        red = stage.reduction
+        full = row_index + jidx
+        local: dict[int, str] = {}
+        body = []
+        for eqn in stage.eqns:
+            value = f"{name(eqn.outputs[0])}_e"
+            body.append(f"{value} = {expression(eqn, full, local)}")
+            local[id(eqn.outputs[0])] = value
+            if id(eqn.outputs[0]) in output_ids:
+                body.append(f"{name(eqn.outputs[0])}[{', '.join(full)}] = {value}")
+        if red is None:
+            return None, body
+        x = red.inputs[0]
+        body.append(f"{acc} = {lowering.combine(red, acc, local.get(id(x)) or element(x, full))}")
+        return f"{acc} = {lowering.reduction_init(red)}", body
+
+    def loop_nest(pad, bodies):
+        out = []
+        for d, j in enumerate(jidx):
+            out.append(f"{pad}for {j} in range({shape[nkept + d]}):")
+            pad += "    "
+        return out + [pad + line for body in bodies for line in body]
+
+    def emit_stage(n, kind, stage, pad):
         if kind == "alias":
             row[id(stage.outputs[0])] = row[id(stage.inputs[0])]
-            continue
-        if kind == "row":
+        elif kind == "row":
             row_idx = kidx + ["0"] * (len(stage.shape) - nkept)   # (unit axes: index 0)
             for eqn in stage.eqns:
                 value = f"{name(eqn.outputs[0])}_r"
                 lines.append(f"{pad}{value} = {expression(eqn, row_idx, {})}")
                 row[id(eqn.outputs[0])] = value
-            continue
-        red, acc = stage.reduction, f"acc{n}"
-        if red is not None:
-            lines.append(f"{pad}{acc} = {lowering.reduction_init(red)}")
-        inner = pad
-        for d, j in enumerate(jidx):
-            lines.append(f"{inner}for {j} in range({shape[nkept + d]}):")
-            inner += "    "
-        full = kidx + jidx
-        local: dict[int, str] = {}
-        for eqn in stage.eqns:
-            value = f"{name(eqn.outputs[0])}_e"
-            lines.append(f"{inner}{value} = {expression(eqn, full, local)}")
-            local[id(eqn.outputs[0])] = value
-            if id(eqn.outputs[0]) in output_ids:
-                lines.append(f"{inner}{name(eqn.outputs[0])}[{', '.join(full)}] = {value}")
-        if red is not None:
-            x = red.inputs[0]
-            source = local.get(id(x)) or element(x, full)
-            lines.append(f"{inner}{acc} = {lowering.combine(red, acc, source)}")
-            row[id(red.outputs[0])] = acc
+        else:
+            init, body = pass_body(stage, f"acc{n}", kidx)
+            lines.extend([pad + init] if init else [])
+            lines.extend(loop_nest(pad, [body]))
+            if stage.reduction is not None:
+                row[id(stage.reduction.outputs[0])] = f"acc{n}"
+
+    stages = list(enumerate(kernel.stages))
+    second = next((n for n, (kind, _) in stages[1:] if kind == "pass"), None)
+    if parallel and nkept == 1 and second is not None:
+        rows, first = shape[0], kernel.stages[0][1]
+        blocks = min(ROW_BLOCKS, rows)
+        lines += [f"    blocks = {blocks}",
+                  "    for block in prange(blocks):",
+                  f"        start = block * {rows} // blocks",
+                  f"        stop = (block + 1) * {rows} // blocks",
+                  "        if start >= stop:",
+                  "            continue"]
+        pad = "        "
+        init, body = pass_body(first, "nxt0", ["start"])          # pass 1 of the first row
+        lines += [pad + init] + loop_nest(pad, [body])
+        lines.append(f"{pad}for i0 in range(start, stop):")
+        pad += "    "
+        lines.append(f"{pad}acc0 = nxt0")
+        row[id(first.reduction.outputs[0])] = "acc0"
+        for n, (kind, stage) in stages[1:second]:
+            emit_stage(n, kind, stage, pad)
+        init, body = pass_body(kernel.stages[second][1], f"acc{second}", kidx)
+        _, ahead = pass_body(first, "nxt0", ["i0 + 1"])
+        lines.extend([pad + init] if init else [])
+        lines += [f"{pad}if i0 + 1 < stop:", f"{pad}    {pass_body(first, 'nxt0', [])[0]}"]
+        lines += loop_nest(pad + "    ", [body, ahead])
+        lines += [f"{pad}else:"] + loop_nest(pad + "    ", [body])
+        if kernel.stages[second][1].reduction is not None:
+            row[id(kernel.stages[second][1].reduction.outputs[0])] = f"acc{second}"
+        rest = stages[second + 1:]
+    else:
+        for d in range(nkept):
+            loop = "prange" if (parallel and d == 0) else "range"
+            lines.append(f"{'    ' * (d + 1)}for {kidx[d]} in {loop}({shape[d]}):")
+        pad = "    " * (nkept + 1)
+        rest = stages
+    for n, (kind, stage) in rest:
+        emit_stage(n, kind, stage, pad)
     for v in kernel.outputs:            # per-row values someone needs later
         if id(v) in row:
             index = kidx + ["0"] * (v.aval.ndim - nkept)
             lines.append(f"{pad}{name(v)}[{', '.join(index)}] = {row[id(v)]}")
     return "\n".join(lines)
-
