@@ -259,7 +259,7 @@ def compile_times():
     """Compile cost and start-up, each measured in fresh processes (best of three).
 
     A new process pays: the import; for a program compiled before, loading its machine code
-    (from the native cache with llvmlite alone, or -- with MINIJAX_NATIVE_CACHE=0 -- through
+    (from the native cache, without numba or LLVM, or -- with MINIJAX_NATIVE_CACHE=0 -- through
     numba, whose start-up alone is ~0.45 s); for a new program, numba's start-up and the
     compile. JAX's cold compile is its first jit in an already started process."""
     script = textwrap.dedent("""
@@ -285,7 +285,7 @@ def compile_times():
     print(f"{'compile: cold, after start-up':38s} {cold * 1e3:9.1f} ms")
     print(f"{'new process: import minijax':38s} {best[0] * 1e3:9.1f} ms")
     print(f"{'new process: cached program ready':38s} {best[1] * 1e3:9.1f} ms"
-          "   (native cache: llvmlite, no numba)")
+          "   (native cache: no numba, no LLVM)")
     print(f"{'  ... through numba instead':38s} {min(r[1] for r in via_numba) * 1e3:9.1f} ms"
           "   (MINIJAX_NATIVE_CACHE=0: numba start-up + its cache)")
     print(f"{'new process to first result':38s} {sum(best) * 1e3:9.1f} ms")

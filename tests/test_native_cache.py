@@ -3,8 +3,10 @@
 Oracles: the same program run through numba (first process) and NumPy; numba's own
 dispatcher for the steps saved by hand.
 """
+import ctypes
 import os
 import pickle
+import platform
 import subprocess
 import sys
 import textwrap
@@ -15,7 +17,7 @@ import pytest
 
 import minijax as jax
 import minijax.numpy as jnp
-from minijax._src.backends import cpu, cpu_native
+from minijax._src.backends import cpu, cpu_elf, cpu_native
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="the native cache reads ELF object files (Linux)")
@@ -45,6 +47,7 @@ PROGRAMS = textwrap.dedent("""
         (entry,) = jf._cache.values()
         print(name, entry.jaxpr._program.native, [np.asarray(o).tolist() for o in out])
     print("numba imported:", "numba" in sys.modules)
+    print("llvmlite imported:", "llvmlite" in sys.modules)
 """)
 
 
@@ -56,13 +59,13 @@ def _run(script, cache, **env):
 
 
 def _split(lines):
-    rows = [line.split(" ", 2) for line in lines[:-1]]
+    rows = [line.split(" ", 2) for line in lines[:-2]]
     return {name: native for name, native, _ in rows}, {name: out for name, _, out in rows}
 
 
 def test_a_fresh_process_runs_cached_programs_without_importing_numba(tmp_path):
     first = _run(PROGRAMS, tmp_path)
-    assert first[-1] == "numba imported: True"
+    assert first[-2] == "numba imported: True"
     natives, reference = _split(first)
     assert set(natives.values()) == {"False"}       # compiled with numba, then saved
     assert len(list((tmp_path / "kernels").glob("*.native"))) == len(natives)
@@ -71,7 +74,22 @@ def test_a_fresh_process_runs_cached_programs_without_importing_numba(tmp_path):
     natives, outputs = _split(second)
     assert set(natives.values()) == {"True"}
     assert outputs == reference                      # the same bits as numba's run
-    assert second[-1] == "numba imported: False"
+    assert second[-2] == "numba imported: False"
+    if platform.machine() == "x86_64":               # linked by cpu_elf, without LLVM
+        assert second[-1] == "llvmlite imported: False"
+
+
+def test_steps_load_through_llvm_when_the_elf_loader_declines(monkeypatch, tmp_path):
+    x = jnp.linspace(0.0, 1.0, 12)
+    program, expected = _program(monkeypatch, tmp_path, lambda x: jnp.cos(x) @ jnp.ones((12, 3)), x)
+    assert len(list((tmp_path / "kernels").glob("*.native"))) == 1
+
+    def decline(objects, resolve):
+        raise cpu_elf.Unsupported("for this test")
+    monkeypatch.setattr(cpu_elf, "link", decline)
+    rebuilt = cpu.Program(program.jaxpr, program.consts)
+    assert rebuilt.native
+    np.testing.assert_array_equal(rebuilt(np.asarray(x))[0], np.asarray(expected))
 
 
 def test_the_native_cache_can_be_turned_off(tmp_path):
@@ -206,3 +224,53 @@ def test_elf_symbols_reads_defined_and_undefined_names():
     assert "twice_sin" in defined and "sin" in undefined
     with pytest.raises(ValueError):
         cpu_native.elf_symbols(b"MZ not an ELF file")
+
+
+def _object(ir, codemodel):
+    import llvmlite.binding as llvm
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    machine = llvm.Target.from_default_triple().create_target_machine(codemodel=codemodel)
+    return machine.emit_object(llvm.parse_assembly(ir))
+
+
+TWICE_COS = """
+declare double @cos(double)
+@scale = internal constant double 2.0
+@calls = global i64 0
+define double @twice_cos(double %x) {
+  %c = call double @cos(double %x)
+  %s = load double, ptr @scale
+  %n = load i64, ptr @calls
+  %n1 = add i64 %n, 1
+  store i64 %n1, ptr @calls
+  %r = fmul double %c, %s
+  ret double %r
+}
+"""
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="cpu_elf links x86-64 code")
+def test_cpu_elf_links_large_code_model_objects_against_resolved_symbols():
+    looked_up = []
+
+    def resolve(name):
+        looked_up.append(name)
+        return ctypes.cast(ctypes.CDLL(None).cos, ctypes.c_void_p).value if name == "cos" else None
+    code = cpu_elf.link([_object(TWICE_COS, "large")], resolve)
+    assert looked_up == ["cos"]
+    twice_cos = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_double)(code.symbols["twice_cos"])
+    for x in (0.0, 0.5, -3.0):
+        assert twice_cos(x) == 2.0 * np.cos(x)
+    assert ctypes.c_int64.from_address(code.symbols["calls"]).value == 3   # writable data
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="cpu_elf links x86-64 code")
+def test_cpu_elf_refuses_what_it_does_not_handle():
+    libm_cos = ctypes.cast(ctypes.CDLL(None).cos, ctypes.c_void_p).value
+    with pytest.raises(cpu_elf.Unsupported, match="relocation type"):   # small model: PC32
+        cpu_elf.link([_object(TWICE_COS, "small")], lambda name: libm_cos)
+    with pytest.raises(cpu_elf.Unsupported, match="unresolved symbol cos"):
+        cpu_elf.link([_object(TWICE_COS, "large")], lambda name: None)
+    with pytest.raises(cpu_elf.Unsupported):
+        cpu_elf.link([b"not an object file"], lambda name: None)

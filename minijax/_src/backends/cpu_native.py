@@ -18,17 +18,18 @@ objects leave undefined, where it comes from: numba's C helper extensions (``_he
 ``_dynfunc``, the NRT allocator), the Python process itself (``sinf``, ``PyErr_*``), or
 numba's small runtime module, whose object code is saved alongside.
 
-**Loading** (``load``): llvmlite alone (~30 ms to import) links those objects into an MCJIT
-engine, numba's C extensions are loaded as plain extension modules for their helper
-addresses, and each step becomes a ``ctypes`` function of its arrays -- as fast to call as
-numba's dispatcher. ``numba`` is never imported.
+**Loading** (``load``): on x86-64, ``cpu_elf`` places the objects in memory and patches
+their addresses itself -- no LLVM, no numba, a millisecond or two per program; elsewhere
+llvmlite's MCJIT links them (~35 ms to import llvmlite once). numba's C extensions are loaded
+as plain extension modules for their helper addresses, and each step becomes a ``ctypes``
+function of its arrays, as fast to call as numba's dispatcher. ``numba`` is never imported.
 
 Anything it cannot vouch for -- another Python, numba, NumPy or CPU, a damaged file, a
 parallel kernel (its thread pool lives in numba), a constant only numba can unpickle -- means
 no native copy, and the program goes through numba's cache as before. Arrays that fail the
 entry's checks are handed to numba too.
 
-Only ELF object files (Linux) are read; elsewhere programs always go through numba.
+Only ELF object files (Linux) are saved; elsewhere programs always go through numba.
 """
 from __future__ import annotations
 
@@ -43,11 +44,13 @@ import sys
 
 import numpy as np
 
+from . import cpu_elf
+
 FORMAT = 1                      # bump when the file layout changes
 ENTRY = "minijax_native_entry"  # the entry function's name inside each step's objects
 
 _llvm = None          # llvmlite.binding, initialised on first use
-_engines: list = []   # MCJIT engines own the loaded code: keep them alive for the process
+_loaded: list = []    # loaded code (cpu_elf.LoadedCode or MCJIT engines): kept for the process
 
 
 def enabled() -> bool:
@@ -130,18 +133,30 @@ def _llvmlite():
 
 @functools.lru_cache(maxsize=None)
 def environment() -> tuple:
-    """What the saved machine code depends on: Python, llvmlite, numba's build, NumPy's
-    object layout, the CPU. (What minijax's own helpers compile to is part of the module
-    hash: see ``cpu._module_path``.)"""
-    llvm = _llvmlite()
-    import llvmlite
+    """What the saved machine code depends on: Python, numba's build, NumPy's object layout,
+    the CPU. (What minijax's own helpers compile to is part of the module hash: see
+    ``cpu._module_path``.)"""
     built = []
-    for rel in ("_helperlib", "core/runtime/_nrt_python"):
+    for rel in ("_helperlib", "_dynfunc", "core/runtime/_nrt_python"):
         path = _numba_extension_path(rel)
         st = os.stat(path)
         built.append((path, st.st_size, st.st_mtime_ns))
-    return (sys.version, llvmlite.__version__, np.__version__, tuple(built), _array_layout(),
-            llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
+    return (sys.version, np.__version__, tuple(built), _array_layout(), _cpu())
+
+
+def _cpu() -> tuple:
+    """The processor, as precisely as it is cheap to tell: code compiled for one CPU's
+    instruction set extensions must not run on another."""
+    import platform
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = f.read().split("\n\n")[0].splitlines()
+        keep = ("vendor_id", "cpu family", "model", "model name", "flags", "Features",
+                "CPU implementer", "CPU part")
+        described = tuple(sorted(line for line in lines if line.split(":")[0].strip() in keep))
+    except OSError:
+        described = (platform.processor(),)
+    return (platform.machine(),) + described
 
 
 #: Byte offsets in NumPy's array object (``PyArrayObject_fields``) and dtype object that the
@@ -232,41 +247,71 @@ _UNPICKLE_ADDRESS = ctypes.cast(_UNPICKLE, ctypes.c_void_p).value
 
 
 def _link(entry: dict):
-    """Load a step's objects into a new MCJIT engine: (entry address, argument count,
-    numba environment), or None.
+    """Load one step's objects: (entry address, argument count, numba environment), or None.
+
+    x86-64 objects are placed in memory by ``cpu_elf``, with no LLVM at all; others (or any
+    that loader refuses) are linked by llvmlite's MCJIT.
+    """
+    resolve = _resolver(entry["externals"])
+    try:
+        code = cpu_elf.link(entry["objects"], resolve)
+        symbols = code.symbols
+        _loaded.append(code)
+    except cpu_elf.Unsupported:
+        symbols = _link_with_llvm(entry, resolve)
+        if symbols is None:
+            return None
+    env = _helper_module("dynfunc").Environment({})
+    env.consts.extend(pickle.loads(entry["consts"]))
+    slot, address = symbols.get(entry["env_name"]), symbols.get(ENTRY)
+    if not slot or not address:
+        return None
+    ctypes.c_void_p.from_address(slot).value = id(env)
+    return address, len(entry["specs"]), env
+
+
+def _resolver(externals: dict):
+    """``resolve(name) -> address or None`` for the symbols the objects leave undefined."""
+    tables: dict = {}
+    process = ctypes.CDLL(None)
+
+    def resolve(name):
+        source = externals.get(name)
+        if source == "process":
+            try:
+                return ctypes.cast(getattr(process, name), ctypes.c_void_p).value
+            except AttributeError:
+                return None
+        if source is None:
+            return None
+        if name == "numba_unpickle" and "numba.core.serialize" not in sys.modules:
+            return _UNPICKLE_ADDRESS
+        if source not in tables:
+            tables[source] = _helper_symbols(source)
+        return tables[source].get(name)
+    return resolve
+
+
+def _link_with_llvm(entry: dict, resolve):
+    """``{name: address}`` of the entry and environment slot, linked by MCJIT; or None.
 
     MCJIT aborts the whole process on a symbol it cannot resolve, so every undefined symbol
-    is checked before the engine is finalised.
+    is resolved first and handed to it.
     """
     llvm = _llvmlite()
     machine = llvm.Target.from_default_triple().create_target_machine(codemodel="jitdefault")
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), machine)
-    tables = {}
-    for name, source in entry["externals"].items():
-        if source == "process":
-            if not llvm.address_of_symbol(name):
-                return None
-            continue
-        if source not in tables:
-            tables[source] = _helper_symbols(source)
-        address = tables[source].get(name)
-        if name == "numba_unpickle" and "numba.core.serialize" not in sys.modules:
-            address = _UNPICKLE_ADDRESS   # (numba puts its own back when it starts)
-        if address is None:
+    for name in entry["externals"]:
+        address = resolve(name)
+        if not address:
             return None
         llvm.add_symbol(name, address)
     for obj in entry["objects"]:
         engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
     engine.finalize_object()
-    env = _helper_module("dynfunc").Environment({})
-    env.consts.extend(pickle.loads(entry["consts"]))
-    slot = engine.get_global_value_address(entry["env_name"])
-    address = engine.get_function_address(ENTRY)
-    if not slot or not address:
-        return None
-    ctypes.c_void_p.from_address(slot).value = id(env)
-    _engines.append(engine)
-    return address, len(entry["specs"]), env
+    _loaded.append(engine)
+    return {ENTRY: engine.get_function_address(ENTRY),
+            entry["env_name"]: engine.get_global_value_address(entry["env_name"])}
 
 
 # ---------------------------------------------------------------------------
