@@ -753,6 +753,7 @@ def test_bitcast_convert_type():
 def test_fma_rounds_once():
     a = np.float32(1 + 2**-12)
     # a*a = 1 + 2**-11 + 2**-24: the last term is lost when a*a is rounded before adding -1.
-    fused = np.asarray(random_bits.fma(jnp.asarray(a), jnp.asarray(a), jnp.asarray(np.float32(-1))))
-    assert fused == np.float32(2**-11 + 2**-24)
+    args = jnp.asarray(a), jnp.asarray(a), jnp.asarray(np.float32(-1))
+    assert np.asarray(random_bits.fma(*args)) == np.float32(2**-11 + 2**-24)
+    assert np.asarray(minijax.jit(random_bits.fma)(*args)) == np.float32(2**-11 + 2**-24)
     assert np.float32(a * a) - np.float32(1) == np.float32(2**-11)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cpu_library import shape_source
+from .cpu_library import scatter_copy, shape_source
 
 _NAMES = ("cond", "while", "scan")
 
@@ -121,8 +121,11 @@ def _scan(fn, eqn, ins, outs):
     body.append(f"{r} = {body_fn}({', '.join(consts + carry + x_args)})")
     body += [f"{c} = {r}[{k}]" for k, c in enumerate(carry)]
     for k, (y, v) in enumerate(zip(ys, jaxpr.outvars[nk:])):
-        value = f"{r}[{nk + k}]" + ("[()]" if v.aval.ndim == 0 else "")
-        body.append(f"{y}[{i}] = {value}")
+        if v.aval.ndim == 0:
+            body.append(f"{y}[{i}] = {r}[{nk + k}][()]")
+        else:   # row i of the stacked output, element by element (see cpu_library.loop_nest)
+            body += [f"{y}_row = {r}[{nk + k}]"] + scatter_copy(
+                y, f"{y}_row", v.aval.shape, lambda j: [i] + j)
     lines += ["    " + line for line in body]
     lines += [f"{o} = {c}" for o, c in zip(outs[:nk], carry)]
     return lines

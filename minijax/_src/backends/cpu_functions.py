@@ -7,7 +7,7 @@ from start to end in machine code::
 
     @numba.njit(cache=True, error_model='numpy')
     def segment_3(a0, a1, a2):
-        a3 = np.dot(a0, a1)                     # dot_general -> BLAS
+        a3 = _dot(a0, a1)                       # dot_general -> BLAS
         a4 = np.empty((128, 256), np.float32)
         kernel_1(a3, a2, a4)                    # tanh(. + b), fused
         return (a4,)

@@ -10,7 +10,8 @@ import numba
 import numpy as np
 
 __all__ = ["_idiv", "_irem", "_fmax", "_fmin", "_round_half_away", "_maximum_f", "_minimum_f",
-           "_threefry2x32_scalar", "_shift_left", "_shift_right_logical", "_matmul3"]
+           "_threefry2x32_scalar", "_shift_left", "_shift_right_logical", "_matmul3",
+           "_dot", "_dot_into"]
 
 
 @numba.njit(inline="always")
@@ -123,6 +124,21 @@ def _matmul3(a, b):
                 for n in range(b.shape[2]):
                     out[i, m, n] += x * b[i, k, n]
     return out
+
+
+# Matmuls go through these two rather than a bare ``np.dot`` in generated code. numba compiles
+# its BLAS call anew in every process, for every combination of dtype and memory order
+# (0.2-0.5 s each); a cached function here is compiled once per machine and loaded after.
+@numba.njit(cache=True)
+def _dot(a, b):
+    """``a @ b`` for 2-d float arrays, by BLAS (a transposed view is passed as it is)."""
+    return np.dot(a, b)
+
+
+@numba.njit(cache=True)
+def _dot_into(a, b, out):
+    """``out[...] = a @ b`` for 2-d float arrays, by BLAS."""
+    np.dot(a, b, out)
 
 
 def _install_fast_math():

@@ -12,9 +12,11 @@ names of the operands (NumPy arrays; rank-0 values are 0-d arrays) and
 equation's dtype: functions that numba compiles must return the same types
 on every path (both branches of a ``cond``, every trip of a loop).
 
-``dot_general`` calls ``np.dot``, which numba compiles into a call to the
-BLAS that SciPy ships (``scipy.linalg.cython_blas``); integer and boolean
-matmuls use a plain loop (``cpu_helpers._matmul3``).
+``dot_general`` calls ``np.dot`` through ``cpu_helpers._dot``, which numba
+compiles into a call to the BLAS that SciPy ships (``scipy.linalg.cython_blas``)
+and caches on disk; integer and boolean matmuls use a plain loop
+(``cpu_helpers._matmul3``). Copies that reorder or window an array are loop
+nests (see ``loop_nest``).
 """
 from __future__ import annotations
 
@@ -33,12 +35,62 @@ def shape_source(shape) -> str:
     return repr(tuple(int(d) for d in shape))
 
 
-def _contiguous(expr) -> str:
-    return f"np.ascontiguousarray({expr})"
-
-
 def _index(pieces) -> str:
     return ", ".join(pieces) if pieces else "()"
+
+
+# ---------------------------------------------------------------------------
+# Copies written as loop nests
+#
+# Shapes are known when the source is written, so every copy that reorders or
+# windows an array is spelled out as a loop nest over constant ranges. numba
+# compiles such a loop in a few milliseconds; its own ``np.transpose(x, axes)``
+# and array-into-slice assignment (``y[2:5] = x``) cost about 3 s each the first
+# time a process compiles them, which a learner would pay in every new kernel.
+# ---------------------------------------------------------------------------
+def loop_nest(shape, prefix, statement) -> list[str]:
+    """Lines looping over every index of ``shape``; the innermost line is ``statement(indices)``.
+
+    ``indices`` are the loop variables' names (``{prefix}0``, ``{prefix}1``, ...),
+    an empty list for a rank-0 shape.
+    """
+    indices = [f"{prefix}{d}" for d in range(len(shape))]
+    lines = ["    " * d + f"for {i} in range({int(n)}):"
+             for d, (i, n) in enumerate(zip(indices, shape))]
+    return lines + ["    " * len(shape) + statement(indices)]
+
+
+def gather_copy(out, shape, dtype, src, source_index) -> list[str]:
+    """``out`` = a new C-contiguous array whose element ``i`` is ``src[source_index(i)]``."""
+    return [f"{out} = np.empty({shape_source(shape)}, np.{np.dtype(dtype).name})"] + \
+        loop_nest(shape, f"{out}_i",
+                  lambda i: f"{out}[{_index(i)}] = {src}[{_index(source_index(i))}]")
+
+
+def scatter_copy(dst, src, src_shape, target_index) -> list[str]:
+    """Write every element ``i`` of ``src`` into ``dst[target_index(i)]`` (``dst`` exists)."""
+    return loop_nest(src_shape, f"{dst}_j",
+                     lambda i: f"{dst}[{_index(target_index(i))}] = {src}[{_index(i)}]")
+
+
+def _shape_dtype(v):
+    return v.aval.shape, v.aval.dtype
+
+
+def _offset(start, stride, i) -> str:
+    """The source expression ``start + stride * i``, without the parts that do nothing."""
+    term = i if stride == 1 else f"{stride} * {i}"
+    return term if start == 0 else f"{start} + {term}"
+
+
+def _permuted_index(perm):
+    """Source index of a transpose: output axis ``d`` walks input axis ``perm[d]``."""
+    def source(i):
+        index = [None] * len(perm)
+        for d, axis in enumerate(perm):
+            index[axis] = i[d]
+        return index
+    return source
 
 
 # ---------------------------------------------------------------------------
@@ -53,23 +105,23 @@ def _transpose(eqn, ins, outs):
     perm = tuple(eqn.params["permutation"])
     if perm == tuple(range(len(perm))):
         return [f"{outs[0]} = {ins[0]}"]
-    return [f"{outs[0]} = {_contiguous(f'np.transpose({ins[0]}, {perm!r})')}"]
+    return gather_copy(outs[0], *_shape_dtype(eqn.outputs[0]), ins[0], _permuted_index(perm))
 
 
 def _rev(eqn, ins, outs):
     dims = set(eqn.params["dimensions"])
-    ndim = eqn.inputs[0].aval.ndim
+    shape = eqn.inputs[0].aval.shape
     if not dims:
         return [f"{outs[0]} = {ins[0]}"]
-    index = _index(["::-1" if d in dims else ":" for d in range(ndim)])
-    return [f"{outs[0]} = {_contiguous(f'{ins[0]}[{index}]')}"]
+    return gather_copy(outs[0], *_shape_dtype(eqn.outputs[0]), ins[0], lambda i: [
+        f"{n - 1} - {i[d]}" if d in dims else i[d] for d, n in enumerate(shape)])
 
 
 def _slice(eqn, ins, outs):
-    starts, limits = eqn.params["start_indices"], eqn.params["limit_indices"]
+    starts = eqn.params["start_indices"]
     strides = eqn.params["strides"] or (1,) * len(starts)
-    pieces = [f"{a}:{b}" + (f":{s}" if s != 1 else "") for a, b, s in zip(starts, limits, strides)]
-    return [f"{outs[0]} = {_contiguous(f'{ins[0]}[{_index(pieces)}]')}"]
+    return gather_copy(outs[0], *_shape_dtype(eqn.outputs[0]), ins[0], lambda i: [
+        _offset(a, s, i[d]) for d, (a, s) in enumerate(zip(starts, strides))])
 
 
 def _concatenate(eqn, ins, outs):
@@ -79,10 +131,10 @@ def _concatenate(eqn, ins, outs):
 
 def _pad(eqn, ins, outs):
     out = eqn.outputs[0]
-    pieces = [f"{lo}:{n - hi}:{interior + 1}"
-              for (lo, hi, interior), n in zip(eqn.params["padding_config"], out.aval.shape)]
-    return [f"{outs[0]} = np.full({shape_source(out.aval.shape)}, {ins[1]}[()], {_dtype(out)})",
-            f"{outs[0]}[{_index(pieces)}] = {ins[0]}"]
+    config = eqn.params["padding_config"]
+    return [f"{outs[0]} = np.full({shape_source(out.aval.shape)}, {ins[1]}[()], {_dtype(out)})"] + \
+        scatter_copy(outs[0], ins[0], eqn.inputs[0].aval.shape, lambda i: [
+            _offset(lo, interior + 1, i[d]) for d, (lo, _, interior) in enumerate(config)])
 
 
 def _supports_pad(eqn):
@@ -100,16 +152,16 @@ def _dynamic_slice(eqn, ins, outs):
     sizes = eqn.params["slice_sizes"]
     start = f"{outs[0]}_s"
     lines = _clamped_starts(eqn, ins[1:], sizes, start)
-    window = [f"{start}{d}:{start}{d} + {k}" for d, k in enumerate(sizes)]
-    return lines + [f"{outs[0]} = {_contiguous(f'{ins[0]}[{_index(window)}]')}"]
+    return lines + gather_copy(outs[0], *_shape_dtype(eqn.outputs[0]), ins[0], lambda i: [
+        f"{start}{d} + {i[d]}" for d in range(len(sizes))])
 
 
 def _dynamic_update_slice(eqn, ins, outs):
     sizes = eqn.inputs[1].aval.shape
     start = f"{outs[0]}_s"
     lines = _clamped_starts(eqn, ins[2:], sizes, start)
-    window = [f"{start}{d}:{start}{d} + {k}" for d, k in enumerate(sizes)]
-    return lines + [f"{outs[0]} = {ins[0]}.copy()", f"{outs[0]}[{_index(window)}] = {ins[1]}"]
+    return lines + [f"{outs[0]} = {ins[0]}.copy()"] + scatter_copy(
+        outs[0], ins[1], sizes, lambda i: [f"{start}{d} + {i[d]}" for d in range(len(sizes))])
 
 
 def _bitcast(eqn, ins, outs):
@@ -141,27 +193,36 @@ def _dot_general(eqn, ins, outs):
         a = {(1,): f"{ins[0]}{cast}", (0,): f"{ins[0]}{cast}.T"}.get(tuple(lc))
         b = {(0,): f"{ins[1]}{cast}", (1,): f"{ins[1]}{cast}.T"}.get(tuple(rc))
         if a is not None and b is not None:
-            return [f"{o} = np.dot({a}, {b}){_astype(compute, out)}"]
+            return [f"{o} = _dot({a}, {b}){_astype(compute, out)}"]
     lperm, l3, rperm, r3, out_shape = _matmul_plan(lhs.shape, rhs.shape, dims)
-    lines = [f"{o}_l = {_permuted(ins[0] + cast, lperm)}.reshape({l3!r})",
-             f"{o}_r = {_permuted(ins[1] + cast, rperm)}.reshape({r3!r})"]
+    lines = (_permuted_operand(f"{o}_l", ins[0], lhs, lperm, compute, l3) +
+             _permuted_operand(f"{o}_r", ins[1], rhs, rperm, compute, r3))
     b, m, k = l3
     n = r3[2]
-    if k == 1:   # outer products (per-example gradients): no sum, just a broadcast product
-        lines.append(f"{o}_3 = {o}_l * {o}_r")
+    if k == 1:   # outer products (per-example gradients): no sum, just a product per element
+        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), np.{compute.name})"] + loop_nest(
+            (b, m, n), f"{o}_i", lambda i: f"{o}_3[{i[0]}, {i[1]}, {i[2]}] = "
+                                           f"{o}_l[{i[0]}, {i[1]}, 0] * {o}_r[{i[0]}, 0, {i[2]}]")
     elif blas and (b == 1 or m * k * n >= SMALL_MATMUL):
         lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), np.{compute.name})",
                   f"for {o}_b in range({b}):",
-                  f"    np.dot({o}_l[{o}_b], {o}_r[{o}_b], {o}_3[{o}_b])"]
+                  f"    _dot_into({o}_l[{o}_b], {o}_r[{o}_b], {o}_3[{o}_b])"]
     else:
         lines.append(f"{o}_3 = _matmul3({o}_l, {o}_r)")
     return lines + [f"{o} = {o}_3.reshape({shape_source(out_shape)}){_astype(compute, out)}"]
 
 
-def _permuted(x, perm):
-    if tuple(perm) == tuple(range(len(perm))):
-        return x
-    return _contiguous(f"np.transpose({x}, {tuple(perm)!r})")
+def _permuted_operand(name, x, aval, perm, compute, shape3):
+    """Lines binding ``name`` to operand ``x`` cast to ``compute``, its axes permuted, as 3-d."""
+    lines = []
+    if aval.dtype != compute:
+        lines.append(f"{name}_c = {x}.astype(np.{compute.name})")
+        x = f"{name}_c"
+    if tuple(perm) != tuple(range(len(perm))):
+        lines += gather_copy(f"{name}_t", tuple(aval.shape[p] for p in perm), compute, x,
+                             _permuted_index(perm))
+        x = f"{name}_t"
+    return lines + [f"{name} = {x}.reshape({shape3!r})"]
 
 
 SMALL_MATMUL = 4096   # multiply-adds; below this a loop beats one BLAS call per batch element

@@ -126,6 +126,21 @@ def _select_n(eqn, a, idx):
     return expr
 
 
+def _fma(eqn, a, idx):
+    """``a * b + c`` exactly as the eager rule computes it, so jit and eager agree bit for bit.
+
+    The product of two float32s is exact in float64, so one float64 add and a
+    rounding to float32 give the fused result (LLVM vectorises this; the
+    ``contract`` flag may fuse the float64 multiply-add, which changes nothing
+    because the product was exact).
+    """
+    dtype = eqn.outputs[0].aval.dtype
+    if dtype.itemsize <= 4:
+        wide = [f"np.float64({x})" for x in a]
+        return _cast(f"{wide[0]} * {wide[1]} + {wide[2]}", dtype)
+    return _cast(f"({a[0]} * {a[1]} + {a[2]})", dtype)
+
+
 def _broadcast_in_dim(eqn, a, idx, name=None):
     src = eqn.inputs[0]
     if src.aval.shape == ():
@@ -192,6 +207,7 @@ SCALAR_LOWERINGS = {
     "shift_right_logical": lambda e, a, i: _cast(
         f"_shift_right_logical(np.uint{e.outputs[0].aval.dtype.itemsize * 8}({a[0]}), {a[1]}, "
         f"{e.outputs[0].aval.dtype.itemsize * 8})", e.outputs[0].aval.dtype),
+    "fma": _fma,
     "threefry2x32": lambda e, a, i: f"_threefry2x32_scalar({a[0]}, {a[1]}, {a[2]}, {a[3]})",
 }
 
