@@ -168,6 +168,8 @@ def test_postbuild_installs_minijax_and_warms_the_jit_cache():
     assert install and "--no-deps" in install[0] and install[0].endswith(" ."), (
         "postBuild installs this project only; its dependencies are pinned in requirements.txt")
     assert "jax.jit" in text and "block_until_ready" in text, "postBuild compiles a jit program"
+    assert 'glob.glob("lessons/*.ipynb")' in text and "NotebookClient" in text, (
+        "postBuild runs every lesson once, so their programs are compiled before a learner opens them")
 
 
 # -- repo2docker's build plan --------------------------------------------------------------
@@ -258,6 +260,8 @@ def test_a_fresh_binder_environment_runs_every_lesson(tmp_path):
         _check_registry_or_fail(python, env, proc, "binder/postBuild")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "warmed" in proc.stdout
+    assert f"ran {len(LESSONS)} lessons to warm the jit cache" in proc.stdout, proc.stdout
+    assert "warning: a cell" not in proc.stdout, proc.stdout
     check = subprocess.run([python, "-m", "pip", "check"], env=env, capture_output=True, text=True)
     assert check.returncode == 0, "binder/requirements.txt is inconsistent:\n" + check.stdout
 
