@@ -115,6 +115,74 @@ def test_fori_loop_runs_as_a_numba_loop_calling_its_body():
                                rtol=1e-6)
 
 
+def _fib_body(c):            # (a, b) -> (b, a + b): one carry passes another through
+    a, b = c
+    return b, a[::-1] + b
+
+
+_M = (np.arange(36, dtype=np.float32).reshape(6, 6) / 36.0)
+
+
+def _read_after_write_body(c):
+    """Next trip, ``b * 2`` is written into the set that holds this trip's ``b`` -- the next
+    ``a`` -- and the matmul reads that ``a`` after the write, unless ``b`` was copied."""
+    a, b, s = c
+    return b, b * 2.0, s + jnp.dot(_M, a)
+
+
+def _view_body(c):           # a carry that is a reshaped view of last trip's carry
+    a, b = c
+    return b.reshape(2, 3).reshape(6), a[::-1] * 2.0 + b
+
+
+def _nested_body(c):         # a carry that comes out of a loop inside the loop
+    a, b = c
+    inner = lax.fori_loop(0, 2, lambda i, v: v + b, a)
+    return inner, b[::-1] * 0.5 + inner
+
+
+@pytest.mark.parametrize("body", [_fib_body, _view_body, _nested_body, _read_after_write_body])
+@pytest.mark.parametrize("loop", ["fori_loop", "while_loop", "scan"])
+def test_loop_bodies_that_write_their_carry_in_place_never_overwrite_a_live_carry(body, loop):
+    """Loop bodies write the next carry into one of two sets of arrays that trade places each
+    trip. A carry that is last trip's carry passed along (or a view of it) must not end up in
+    the set the next trip writes into; 7 trips alternate the sets several times."""
+    def f(x, y):
+        init = (x, y, x) if body is _read_after_write_body else (x, y)
+        if loop == "fori_loop":
+            return lax.fori_loop(0, 7, lambda i, c: body(c), init)
+        if loop == "while_loop":
+            def step(c):
+                return (c[0] + 1,) + tuple(body(c[1:]))
+            return lax.while_loop(lambda c: c[0] < 7, step, (0,) + init)[1:]
+        carry, ys = lax.scan(lambda c, _: (body(c), c[0] - c[1]), init, None, length=7)
+        return carry + (ys,)
+    x = jnp.asarray(RNG.standard_normal(6).astype(np.float32))
+    y = jnp.asarray(RNG.standard_normal(6).astype(np.float32))
+    program = program_of(jax.jit(f), x, y)
+    assert kinds(program) == ["Segment"]
+    assert "dst_" in program.source, program.as_text()     # some carry is written in place
+    for got, want in zip(jax.jit(f)(x, y), f(x, y)):
+        assert_same(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_generated_source_names_bool_as_every_supported_numpy_does():
+    """``np.bool`` exists only from NumPy 2 on; the source says ``np.bool_`` (pyproject allows 1.24)."""
+    import re
+    flags = jnp.asarray([True, False, True])
+
+    def f(flags, n):
+        i, _ = lax.while_loop(lambda c: c[0] < n, lambda c: (c[0] + 1, ~c[1]), (0, flags))
+        _, ys = lax.scan(lambda c, x: (c, x & c), flags, jnp.stack([flags, ~flags]))
+        padded = lax.pad(flags, False, [(1, 1, 0)])
+        return i, ys, padded, jnp.einsum("ij,jk->ik", ys, ys.T)
+    program = program_of(jax.jit(f), flags, 3)
+    assert kinds(program) == ["Segment"]
+    assert not re.search(r"np\.bool\b(?!_)", program.source), program.as_text()
+    for got, want in zip(jax.jit(f)(flags, 3), f(flags, 3)):
+        assert_same(got, want)
+
+
 def test_while_loop_with_a_carry_passed_through_unchanged():
     # The untouched carry starts as a read-only input buffer; the loop must copy it once so
     # its type is the same on every trip (a numba requirement).

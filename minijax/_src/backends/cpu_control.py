@@ -7,19 +7,25 @@ it from a Python-syntax ``if``/``while``/``for`` that numba compiles. For
 
     b0 = a1.copy()                       # the carry, as an array the loop owns
     b1 = a2.copy()
+    dst_5 = np.empty((), np.int32)       # where the body writes the next carry ...
+    dst_6 = np.empty((3,), np.float32)
+    spare_7 = np.empty((), np.int32)     # ... and where it writes the one after
+    spare_8 = np.empty((3,), np.float32)
     for t_4 in range(n):
-        b0, b1, = body_2(a0, b0, b1)
+        b0, b1, = body_2(a0, b0, b1, dst_5, dst_6)
+        dst_5, dst_6, spare_7, spare_8 = spare_7, spare_8, dst_5, dst_6
     a3 = b0 ...
 
 A body's inputs and outputs keep one type on every trip, which numba needs:
 the initial carry is copied if it might be a read-only buffer, and a body
-returns arrays it allocated (see ``Function.owned``).
+returns arrays it allocated (see ``Function.owned``) or the destinations it
+was given (see ``_destinations``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .cpu_library import scatter_copy, shape_source
+from .cpu_library import dtype_source, scatter_copy, shape_source
 
 _NAMES = ("cond", "while", "scan")
 
@@ -77,20 +83,46 @@ def _carry_names(fn, n):
     return [fn.temp("carry") for _ in range(n)]
 
 
+def _allocate(fn, variables, prefix):
+    """Names of new arrays shaped like ``variables``, and the lines allocating them."""
+    names = [fn.temp(prefix) for _ in variables]
+    return names, [f"{n} = np.empty({shape_source(v.aval.shape)}, {dtype_source(v.aval.dtype)})"
+                   for n, v in zip(names, variables)]
+
+
+def _destinations(fn, body):
+    """Storage for the carry a loop body writes in place: two sets that trade places each trip.
+
+    The body of trip t reads its carry from one set (or from the initial copies) and writes
+    into the other, so a kernel never overwrites an array it is still reading; ``swap`` is
+    the line that exchanges them after the trip. A loop of small steps then allocates
+    nothing per trip.
+    """
+    current, lines = _allocate(fn, body.buffer_outputs, "dst")
+    spare, more = _allocate(fn, body.buffer_outputs, "spare")
+    swap = f"{_targets(current + spare)} = {', '.join(spare + current)}" if current else None
+    return current, lines + more, swap
+
+
 def _while(fn, eqn, ins, outs):
     p = eqn.params
     nc, nb = p["cond_nconsts"], p["body_nconsts"]
-    cond_fn = fn.builder.add_function(p["cond_jaxpr"], "loop_cond").name
-    body_fn = fn.builder.add_function(p["body_jaxpr"], "loop_body",
-                                      owned_inputs=range(nb, len(p["body_jaxpr"].invars))).name
+    ncarry = len(p["body_jaxpr"].outvars)
+    cond = fn.builder.add_function(p["cond_jaxpr"], "loop_cond", destinations=[0])
+    body = fn.builder.add_function(p["body_jaxpr"], "loop_body",
+                                   owned_inputs=range(nb, len(p["body_jaxpr"].invars)),
+                                   destinations=range(ncarry))
     cond_consts, body_consts, init = ins[:nc], ins[nc:nc + nb], ins[nc + nb:]
     carry = _carry_names(fn, len(init))
     lines = [f"{c} = {fn.owned(i)}" for c, i in zip(carry, init)]
-    lines.append(f"while {cond_fn}({', '.join(cond_consts + carry)})[0][()]:")
-    if carry:
-        lines.append(f"    {_targets(carry)} = {body_fn}({', '.join(body_consts + carry)})")
-    else:
-        lines.append(f"    {body_fn}({', '.join(body_consts)})")
+    flag, flag_lines = _allocate(fn, cond.buffer_outputs, "flag")   # written by each test
+    dst, dst_lines, swap = _destinations(fn, body)
+    lines += flag_lines + dst_lines
+    lines.append(f"while {cond.name}({', '.join(cond_consts + carry + flag)})[0][()]:")
+    call = f"{body.name}({', '.join(body_consts + carry + dst)})"
+    lines.append(f"    {_targets(carry)} = {call}" if carry else f"    {call}")
+    if swap:
+        lines.append(f"    {swap}")
     lines += [f"{o} = {c}" for o, c in zip(outs, carry)]
     return lines
 
@@ -99,34 +131,39 @@ def _scan(fn, eqn, ins, outs):
     p = eqn.params
     nc, nk, length = p["num_consts"], p["num_carry"], p["length"]
     jaxpr = p["jaxpr"]
-    body_fn = fn.builder.add_function(jaxpr, "scan_body", owned_inputs=range(nc, nc + nk)).name
+    body = fn.builder.add_function(jaxpr, "scan_body", owned_inputs=range(nc, nc + nk),
+                                   destinations=range(nk))
     consts, init, xs = ins[:nc], ins[nc:nc + nk], ins[nc + nk:]
     carry = _carry_names(fn, nk)
     lines = [f"{c} = {fn.owned(i)}" for c, i in zip(carry, init)]
+    dst, dst_lines, swap = _destinations(fn, body)
+    lines += dst_lines
     ys = outs[nk:]
     for y, v in zip(ys, eqn.outputs[nk:]):
-        lines.append(f"{y} = np.empty({shape_source(v.aval.shape)}, np.{np.dtype(v.aval.dtype).name})")
+        lines.append(f"{y} = np.empty({shape_source(v.aval.shape)}, {dtype_source(v.aval.dtype)})")
     t, i, r = fn.temp("t"), fn.temp("i"), fn.temp("step")
     lines.append(f"for {t} in range({length}):")
-    body = [f"{i} = {length - 1} - {t}" if p["reverse"] else f"{i} = {t}"]
+    trip = [f"{i} = {length - 1} - {t}" if p["reverse"] else f"{i} = {t}"]
     x_args = []
     for x, v in zip(xs, jaxpr.invars[nc + nk:]):
         if v.aval.ndim == 0:   # one element of a vector, as the 0-d array the body expects
             name = fn.temp("x")
-            body += [f"{name} = np.empty((), np.{np.dtype(v.aval.dtype).name})",
+            trip += [f"{name} = np.empty((), {dtype_source(v.aval.dtype)})",
                      f"{name}[()] = {x}[{i}]"]
             x_args.append(name)
         else:
             x_args.append(f"{x}[{i}]")
-    body.append(f"{r} = {body_fn}({', '.join(consts + carry + x_args)})")
-    body += [f"{c} = {r}[{k}]" for k, c in enumerate(carry)]
+    trip.append(f"{r} = {body.name}({', '.join(consts + carry + x_args + dst)})")
+    trip += [f"{c} = {r}[{k}]" for k, c in enumerate(carry)]
     for k, (y, v) in enumerate(zip(ys, jaxpr.outvars[nk:])):
         if v.aval.ndim == 0:
-            body.append(f"{y}[{i}] = {r}[{nk + k}][()]")
+            trip.append(f"{y}[{i}] = {r}[{nk + k}][()]")
         else:   # row i of the stacked output, element by element (see cpu_library.loop_nest)
-            body += [f"{y}_row = {r}[{nk + k}]"] + scatter_copy(
+            trip += [f"{y}_row = {r}[{nk + k}]"] + scatter_copy(
                 y, f"{y}_row", v.aval.shape, lambda j: [i] + j)
-    lines += ["    " + line for line in body]
+    if swap:
+        trip.append(swap)
+    lines += ["    " + line for line in trip]
     lines += [f"{o} = {c}" for o, c in zip(outs[:nk], carry)]
     return lines
 

@@ -30,7 +30,7 @@ from .. import core
 from ..core import Literal, Var
 from . import cpu_control, cpu_library
 from . import cpu_lowerings as lowering
-from .cpu_library import shape_source
+from .cpu_library import dtype_source, shape_source
 from .cpu_kernels import LoopKernel, emit_kernel, parallel_mode, partition
 from .cpu_rows import RowKernel, emit_row_kernel
 
@@ -80,14 +80,17 @@ class ModuleBuilder:
         self.pieces.append(KERNEL_DECORATOR.format(parallel=mode != "serial") + "\n" + source)
         return kernel.name
 
-    def add_function(self, jaxpr: core.Jaxpr, prefix: str, *, buffers=False, owned_inputs=()):
+    def add_function(self, jaxpr: core.Jaxpr, prefix: str, *, buffers=False, owned_inputs=(),
+                     destinations=()):
         """Write ``jaxpr`` as a numba function; returns a ``Function``.
 
         ``owned_inputs``: positions of arguments the caller passes as arrays it allocated
         (a loop's carry), which the function may hand back without copying.
+        ``destinations``: positions of outputs the caller would rather provide storage for
+        (see ``Function``).
         """
         fn = Function(self, jaxpr, self.fresh_name(prefix), buffers=buffers,
-                      owned_inputs=owned_inputs)
+                      owned_inputs=owned_inputs, destinations=destinations)
         self.pieces.append(FUNCTION_DECORATOR + "\n" + fn.source)
         return fn
 
@@ -101,20 +104,29 @@ class Function:
     With ``buffers=True`` (a program segment called from Python), large outputs
     that a loop kernel computes are passed in as extra arguments, listed in
     ``buffer_outputs``, so the caller can recycle them (``cpu.BufferPool``).
-    Otherwise (a loop body or branch) every output is returned freshly allocated.
+    Otherwise (a loop body or branch) every output is returned freshly allocated,
+    except at ``destinations``: there an output a loop kernel computes is written
+    into an array the caller passes in (also listed in ``buffer_outputs``), so a
+    loop allocates nothing per trip. A loop alternates between two sets of such
+    arrays; for that to be safe, the outputs at ``destinations`` that are not
+    written into them are arrays allocated by this very call, never views of its
+    inputs (which may be last trip's destinations).
     """
 
     def __init__(self, builder: ModuleBuilder, jaxpr: core.Jaxpr, name: str, *, buffers: bool,
-                 owned_inputs=()):
+                 owned_inputs=(), destinations=()):
         self.builder, self.jaxpr, self.name = builder, jaxpr, name
         self.names: dict[int, str] = {}
         for v in jaxpr.invars:   # arguments are named first: a0, a1, ...
             self.local(v)
         # Locals this function allocated (so numba may write them, and they type alike).
         self.fresh: set[str] = {self.local(jaxpr.invars[i]) for i in owned_inputs}
+        # Locals allocated by this call itself (not inputs it owns, nor views of them).
+        self.allocated_here: set[str] = set()
         self.lines: list[str] = []
         self.steps = partition(jaxpr)
-        self.buffer_outputs = self._choose_buffers() if buffers else []
+        self.destinations = frozenset(destinations)
+        self.buffer_outputs = self._choose_buffers() if buffers else self._destination_buffers()
         self.source = self._emit(copy_outputs=not buffers)
 
     # -- names ----------------------------------------------------------------------------------
@@ -131,8 +143,9 @@ class Function:
         if isinstance(v, Literal):
             name = self.temp("lit")
             self.lines.append(f"{name} = np.full((), {lowering.literal(v.val, v.aval.dtype)}, "
-                              f"np.{np.dtype(v.aval.dtype).name})")
+                              f"{dtype_source(v.aval.dtype)})")
             self.fresh.add(name)
+            self.allocated_here.add(name)
             return name
         return self.local(v)
 
@@ -152,6 +165,17 @@ class Function:
                         chosen.append(v)
         return chosen
 
+    def _destination_buffers(self):
+        kernel_outputs = {id(v) for step in self.steps if isinstance(step, LoopKernel)
+                          for v in step.outputs}
+        chosen, seen = [], set()
+        for i in sorted(self.destinations):
+            v = self.jaxpr.outvars[i]
+            if id(v) in kernel_outputs and id(v) not in seen:
+                seen.add(id(v))
+                chosen.append(v)
+        return chosen
+
     def _emit(self, copy_outputs: bool) -> str:
         buffer_ids = {id(v) for v in self.buffer_outputs}
         args = [self.local(v) for v in self.jaxpr.invars + self.buffer_outputs]
@@ -161,9 +185,15 @@ class Function:
             else:
                 self._emit_equation(step.eqn)
         outs = []
-        for v in self.jaxpr.outvars:
+        for i, v in enumerate(self.jaxpr.outvars):
             name = self.operand(v)
-            outs.append(self.owned(name) if copy_outputs else name)
+            if not copy_outputs:
+                outs.append(name)
+            elif i in self.destinations and self.buffer_outputs and id(v) not in buffer_ids \
+                    and name not in self.allocated_here:
+                outs.append(f"{name}.copy()")
+            else:
+                outs.append(self.owned(name))
         body = "\n".join("    " + line for line in self.lines) or "    pass"
         return (f"def {self.name}({', '.join(args)}):\n{body}\n"
                 f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
@@ -174,8 +204,9 @@ class Function:
             name = self.local(v)
             self.fresh.add(name)
             if id(v) not in buffer_ids:
+                self.allocated_here.add(name)
                 self.lines.append(f"{name} = np.empty({shape_source(v.aval.shape)}, "
-                                  f"np.{np.dtype(v.aval.dtype).name})")
+                                  f"{dtype_source(v.aval.dtype)})")
         args = [self.local(v) for v in kernel.inputs + kernel.outputs]
         self.lines.append(f"{kname}({', '.join(args)})")
 
@@ -190,6 +221,8 @@ class Function:
         self.lines.extend(lines)
         # Views of arrays this function allocated are its own too; anything else may alias
         # a read-only input.
+        if cpu_library.allocates(eqn):
+            self.allocated_here.update(outs)
         if cpu_library.allocates(eqn) or all(i in self.fresh for i in ins):
             self.fresh.update(outs)
 

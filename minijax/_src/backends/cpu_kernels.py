@@ -19,6 +19,7 @@ import numpy as np
 from .. import core
 from ..core import Literal, Var
 from . import cpu_lowerings as lowering
+from .cpu_library import dtype_source
 
 
 # ---------------------------------------------------------------------------
@@ -237,8 +238,7 @@ def emit_kernel(kernel: LoopKernel, mode: str) -> str:
     chunks = min(CHUNKS, shape[0]) if mode == "chunks" else 0
     if chunks:
         step = -(-shape[0] // chunks)
-        out_dtype = np.dtype(red.outputs[0].aval.dtype).name
-        lines += [f"    partial = np.empty({chunks}, np.{out_dtype})",
+        lines += [f"    partial = np.empty({chunks}, {dtype_source(red.outputs[0].aval.dtype)})",
                   f"    for c in prange({chunks}):"]
         depth += 1
     for d in range(ndim):

@@ -26,8 +26,14 @@ import numpy as np
 
 
 
+def dtype_source(dtype) -> str:
+    """A dtype as source numba accepts: ``np.float32``; ``np.bool_`` (NumPy < 2 has no ``np.bool``)."""
+    dtype = np.dtype(dtype)
+    return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
+
+
 def _dtype(v) -> str:
-    return f"np.{np.dtype(v.aval.dtype).name}"
+    return dtype_source(v.aval.dtype)
 
 
 def shape_source(shape) -> str:
@@ -62,7 +68,7 @@ def loop_nest(shape, prefix, statement) -> list[str]:
 
 def gather_copy(out, shape, dtype, src, source_index) -> list[str]:
     """``out`` = a new C-contiguous array whose element ``i`` is ``src[source_index(i)]``."""
-    return [f"{out} = np.empty({shape_source(shape)}, np.{np.dtype(dtype).name})"] + \
+    return [f"{out} = np.empty({shape_source(shape)}, {dtype_source(dtype)})"] + \
         loop_nest(shape, f"{out}_i",
                   lambda i: f"{out}[{_index(i)}] = {src}[{_index(source_index(i))}]")
 
@@ -185,7 +191,7 @@ def _dot_general(eqn, ins, outs):
         out.aval.dtype else lhs.dtype
     if compute == np.bool_:   # "any (a and b)": count in integers, then compare with 0
         compute = np.dtype(np.int32)
-    cast = f".astype(np.{compute.name})" if lhs.dtype != compute else ""
+    cast = f".astype({dtype_source(compute)})" if lhs.dtype != compute else ""
     o = outs[0]
     blas = compute.kind == "f"
     if blas and lhs.ndim == 2 and rhs.ndim == 2 and not lb:
@@ -200,11 +206,11 @@ def _dot_general(eqn, ins, outs):
     b, m, k = l3
     n = r3[2]
     if k == 1:   # outer products (per-example gradients): no sum, just a product per element
-        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), np.{compute.name})"] + loop_nest(
+        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), {dtype_source(compute)})"] + loop_nest(
             (b, m, n), f"{o}_i", lambda i: f"{o}_3[{i[0]}, {i[1]}, {i[2]}] = "
                                            f"{o}_l[{i[0]}, {i[1]}, 0] * {o}_r[{i[0]}, 0, {i[2]}]")
     elif blas and (b == 1 or m * k * n >= SMALL_MATMUL):
-        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), np.{compute.name})",
+        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), {dtype_source(compute)})",
                   f"for {o}_b in range({b}):",
                   f"    _dot_into({o}_l[{o}_b], {o}_r[{o}_b], {o}_3[{o}_b])"]
     else:
@@ -216,7 +222,7 @@ def _permuted_operand(name, x, aval, perm, compute, shape3):
     """Lines binding ``name`` to operand ``x`` cast to ``compute``, its axes permuted, as 3-d."""
     lines = []
     if aval.dtype != compute:
-        lines.append(f"{name}_c = {x}.astype(np.{compute.name})")
+        lines.append(f"{name}_c = {x}.astype({dtype_source(compute)})")
         x = f"{name}_c"
     if tuple(perm) != tuple(range(len(perm))):
         lines += gather_copy(f"{name}_t", tuple(aval.shape[p] for p in perm), compute, x,
@@ -230,7 +236,7 @@ SMALL_MATMUL = 4096   # multiply-adds; below this a loop beats one BLAS call per
 
 def _astype(compute, out):
     target = np.dtype(out.aval.dtype)
-    return "" if target == compute else f".astype(np.{target.name})"
+    return "" if target == compute else f".astype({dtype_source(target)})"
 
 
 _HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
