@@ -255,6 +255,18 @@ FIRST_RESULT = textwrap.dedent("""
 """)
 
 
+# A derivative program like lesson 05's, compiled cold (``jax`` and ``jnp`` are either library).
+PER_EXAMPLE_GRADS = textwrap.dedent("""
+    def loss(params, x, y):
+        p = 1.0 / (1.0 + jnp.exp(-(jnp.dot(x, params["w"]) + params["b"])))
+        return -(y * jnp.log(p) + (1.0 - y) * jnp.log(1.0 - p))
+    params = {"w": jnp.ones(2) * 0.5, "b": jnp.zeros(())}
+    xs, ys = jnp.ones((512, 2)), jnp.ones(512)
+    grads = jax.jit(jax.vmap(jax.grad(loss), in_axes=(None, 0, 0)))(params, xs, ys)
+    jax.block_until_ready(grads)
+""")
+
+
 def compile_times():
     """Compile cost and start-up, each measured in fresh processes (best of three).
 
@@ -270,10 +282,12 @@ def compile_times():
         jax.jit(lambda x: x + 1.0)(jnp.ones(2))         # ... including its first compile/load
         t1 = time.perf_counter()
         jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x)(jnp.ones(8)).block_until_ready()
-        print(f"{t1 - t0:.4f} {time.perf_counter() - t1:.4f}")
+        t2 = time.perf_counter()
+    """) + PER_EXAMPLE_GRADS + textwrap.dedent("""
+        print(f"{t1 - t0:.4f} {t2 - t1:.4f} {time.perf_counter() - t2:.4f}")
     """)
     with tempfile.TemporaryDirectory() as cache:
-        (startup, cold), = _fresh_processes(script, 1, MINIJAX_CACHE_DIR=cache)
+        (startup, cold, cold_grads), = _fresh_processes(script, 1, MINIJAX_CACHE_DIR=cache)
     first_result = FIRST_RESULT.format(jax="minijax")
     with tempfile.TemporaryDirectory() as cache:
         _fresh_processes(first_result, 1, MINIJAX_CACHE_DIR=cache)      # fills both caches
@@ -283,6 +297,8 @@ def compile_times():
     best = min(native, key=sum)
     print(f"{'numba start-up, once per process':38s} {startup * 1e3:9.1f} ms")
     print(f"{'compile: cold, after start-up':38s} {cold * 1e3:9.1f} ms")
+    print(f"{'compile: cold, per-example grads':38s} {cold_grads * 1e3:9.1f} ms"
+          "   (jit(vmap(grad(logistic loss))), as in lesson 05)")
     print(f"{'new process: import minijax':38s} {best[0] * 1e3:9.1f} ms")
     print(f"{'new process: cached program ready':38s} {best[1] * 1e3:9.1f} ms"
           "   (native cache: no numba, no LLVM)")
@@ -294,11 +310,14 @@ def compile_times():
             import time, jax, jax.numpy as jnp
             x = jnp.ones(8); t = time.perf_counter()
             jax.jit(lambda x: jnp.sin(x) * 2.0 + x * x)(x).block_until_ready()
-            print(f"{time.perf_counter() - t:.4f}")
+            t2 = time.perf_counter()
+        """) + PER_EXAMPLE_GRADS + textwrap.dedent("""
+            print(f"{t2 - t:.4f} {time.perf_counter() - t2:.4f}")
         """)
-        jax_cold = min(_fresh_processes(jscript, 3))[0]
+        jax_cold, jax_cold_grads = min(_fresh_processes(jscript, 3))
         jax_fresh = min(_fresh_processes(FIRST_RESULT.format(jax="jax"), 3), key=sum)
         print(f"{'JAX: cold compile, started process':38s} {jax_cold * 1e3:9.1f} ms")
+        print(f"{'JAX: cold compile, per-example grads':38s} {jax_cold_grads * 1e3:9.1f} ms")
         print(f"{'JAX: new process: import jax':38s} {jax_fresh[0] * 1e3:9.1f} ms")
         print(f"{'JAX: new process: first jit':38s} {jax_fresh[1] * 1e3:9.1f} ms")
         print(f"{'JAX: new process to first result':38s} {sum(jax_fresh) * 1e3:9.1f} ms")
