@@ -343,7 +343,9 @@ CELLS = [
     Under `jit` the loop itself is compiled. In the generated source below, the loop's condition and
     body are small functions of their own (`loop_cond_...`, `loop_body_...`), and the function that
     calls them contains an ordinary `while` statement, which numba turns into machine code. However
-    many steps you ask for, the loop never comes back to Python between them:
+    many steps you ask for, the loop never comes back to Python between them. It does not ask for
+    new memory between them either: the body writes the next `(i, y)` into arrays set aside before
+    the loop (`dst_...`), and those trade places with a spare set after every step:
     """),
     code("""
     print(newton_sqrt_jit.lower(jnp.array([2.0, 9.0, 100.0]), 10).as_text())

@@ -86,8 +86,9 @@ class ModuleBuilder:
 
         ``owned_inputs``: positions of arguments the caller passes as arrays it allocated
         (a loop's carry), which the function may hand back without copying.
-        ``destinations``: positions of outputs the caller would rather provide storage for
-        (see ``Function``).
+        ``destinations``: a loop body's carry outputs, output ``k`` becoming argument
+        ``owned_inputs[k]`` on the next trip; the caller provides storage for those a
+        kernel computes (see ``Function``).
         """
         fn = Function(self, jaxpr, self.fresh_name(prefix), buffers=buffers,
                       owned_inputs=owned_inputs, destinations=destinations)
@@ -108,9 +109,10 @@ class Function:
     except at ``destinations``: there an output a loop kernel computes is written
     into an array the caller passes in (also listed in ``buffer_outputs``), so a
     loop allocates nothing per trip. A loop alternates between two sets of such
-    arrays; for that to be safe, the outputs at ``destinations`` that are not
-    written into them are arrays allocated by this very call, never views of its
-    inputs (which may be last trip's destinations).
+    arrays; for that to be safe, no carry output that is not written into them
+    may be one of them: it is an array allocated by this very call, or a carry
+    handed on unchanged from a position that is never written in place, or else
+    it is copied (a view of an input might be a view of last trip's destination).
     """
 
     def __init__(self, builder: ModuleBuilder, jaxpr: core.Jaxpr, name: str, *, buffers: bool,
@@ -125,7 +127,9 @@ class Function:
         self.allocated_here: set[str] = set()
         self.lines: list[str] = []
         self.steps = partition(jaxpr)
-        self.destinations = frozenset(destinations)
+        self.destinations = tuple(destinations)
+        # The argument each carry output becomes on the next trip.
+        self.next_input = dict(zip(self.destinations, (jaxpr.invars[i] for i in owned_inputs)))
         self.buffer_outputs = self._choose_buffers() if buffers else self._destination_buffers()
         self.source = self._emit(copy_outputs=not buffers)
 
@@ -169,7 +173,7 @@ class Function:
         kernel_outputs = {id(v) for step in self.steps if isinstance(step, LoopKernel)
                           for v in step.outputs}
         chosen, seen = [], set()
-        for i in sorted(self.destinations):
+        for i in self.destinations:
             v = self.jaxpr.outvars[i]
             if id(v) in kernel_outputs and id(v) not in seen:
                 seen.add(id(v))
@@ -189,14 +193,27 @@ class Function:
             name = self.operand(v)
             if not copy_outputs:
                 outs.append(name)
-            elif i in self.destinations and self.buffer_outputs and id(v) not in buffer_ids \
-                    and name not in self.allocated_here:
+            elif self._might_be_a_destination(i, name, buffer_ids):
                 outs.append(f"{name}.copy()")
             else:
                 outs.append(self.owned(name))
         body = "\n".join("    " + line for line in self.lines) or "    pass"
         return (f"def {self.name}({', '.join(args)}):\n{body}\n"
                 f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
+
+    def _might_be_a_destination(self, i, name, buffer_ids) -> bool:
+        """Could carry output ``i``, not written in place, be an array some trip writes into?"""
+        if i not in self.next_input or not self.buffer_outputs:
+            return False
+        v = self.jaxpr.outvars[i]
+        if id(v) in buffer_ids or name in self.allocated_here:
+            return False
+        in_place = {id(self.next_input[k]) for k in self.destinations
+                    if id(self.jaxpr.outvars[k]) in buffer_ids}
+        passed_on = any(v is arg for arg in self.next_input.values())
+        # A carry handed on from a position never written in place holds no destination
+        # (by induction over trips: the initial carries are copies, not destinations).
+        return not passed_on or id(v) in in_place
 
     def _emit_kernel(self, kernel: LoopKernel, buffer_ids):
         kname = self.builder.add_kernel(kernel)
