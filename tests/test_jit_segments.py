@@ -103,6 +103,36 @@ def test_copies_inside_a_segment_are_loop_nests_not_numpy_array_functions():
         assert_same(got, want, rtol=1e-5, atol=1e-5)
 
 
+def _segment_primitives(program):
+    return [e.primitive.name for step in program.steps for e in step.function.jaxpr.eqns]
+
+
+def _transposed_and_plain_product(x, w):
+    product = x @ w
+    return product.T * 2.0, product
+
+
+@pytest.mark.parametrize("case", ["weight gradient", "batched", "product also used"])
+def test_a_transposed_product_is_computed_transposed_instead_of_copied(case):
+    """``transpose(a @ b)`` is written as ``b.T @ a.T`` (the weight gradient of a matmul is
+    one), unless the product itself is needed too."""
+    x = jnp.asarray(RNG.standard_normal((6, 4)).astype(np.float32))
+    w = jnp.asarray(RNG.standard_normal((4, 5)).astype(np.float32))
+    a = jnp.asarray(RNG.standard_normal((3, 4, 2)).astype(np.float32))
+    b = jnp.asarray(RNG.standard_normal((3, 2, 5)).astype(np.float32))
+    f, args, absorbed = {
+        "weight gradient": (jax.grad(lambda w, x: jnp.sum(jnp.tanh(x @ w))), (w, x), True),
+        "batched": (lambda a, b: jnp.einsum("bij,bjk->bki", a, b) * 2.0, (a, b), True),
+        "product also used": (_transposed_and_plain_product, (x, w), False),
+    }[case]
+    program = program_of(jax.jit(f), *args)
+    assert kinds(program) == ["Segment"]
+    assert ("transpose" not in _segment_primitives(program)) == absorbed, program.as_text()
+    for got, want in zip(jax.tree_util.tree_leaves(jax.jit(f)(*args)),
+                         jax.tree_util.tree_leaves(f(*args))):
+        assert_same(got, want, rtol=1e-5, atol=1e-5)
+
+
 def test_fori_loop_runs_as_a_numba_loop_calling_its_body():
     def newton(a):
         return lax.fori_loop(0, 50, lambda i, y: 0.5 * (y + a / y), a)

@@ -31,6 +31,7 @@ from ..core import Literal, Var
 from . import cpu_control, cpu_library
 from . import cpu_lowerings as lowering
 from .cpu_library import dtype_source, shape_source
+from .cpu_rewrites import absorb_transposes
 from .cpu_kernels import LoopKernel, emit_kernel, parallel_mode, partition
 from .cpu_rows import RowKernel, emit_row_kernel
 
@@ -117,6 +118,7 @@ class Function:
 
     def __init__(self, builder: ModuleBuilder, jaxpr: core.Jaxpr, name: str, *, buffers: bool,
                  owned_inputs=(), destinations=()):
+        jaxpr = absorb_transposes(jaxpr)
         self.builder, self.jaxpr, self.name = builder, jaxpr, name
         self.names: dict[int, str] = {}
         for v in jaxpr.invars:   # arguments are named first: a0, a1, ...
