@@ -196,6 +196,18 @@ def test_loop_bodies_that_write_their_carry_in_place_never_overwrite_a_live_carr
         assert_same(got, want, rtol=1e-5, atol=1e-5)
 
 
+def test_scan_over_a_vector_can_hand_an_element_on_as_its_carry():
+    """Each element of ``xs`` reaches the body in one 0-d array the loop refills every trip;
+    a carry that is that element must be a copy, or the next trip would overwrite it."""
+    def f(xs):
+        return lax.scan(lambda prev, x: (x, prev + x * 10.0), np.float32(0.5), xs)
+    xs = jnp.asarray(RNG.standard_normal(5).astype(np.float32))
+    program = program_of(jax.jit(f), xs)
+    assert kinds(program) == ["Segment"]
+    for got, want in zip(jax.jit(f)(xs), f(xs)):
+        assert_same(got, want)
+
+
 def test_a_loop_of_small_steps_allocates_nothing_per_trip():
     """Newton's iteration with a trip count known only at run time: the counter and the
     estimate are written in place, and the bound, handed on unchanged, is not copied."""

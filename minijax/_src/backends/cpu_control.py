@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cpu_library import dtype_source, scatter_copy, shape_source
+from .cpu_library import empty_source, scatter_copy
 
 _NAMES = ("cond", "while", "scan")
 
@@ -86,8 +86,7 @@ def _carry_names(fn, n):
 def _allocate(fn, variables, prefix):
     """Names of new arrays shaped like ``variables``, and the lines allocating them."""
     names = [fn.temp(prefix) for _ in variables]
-    return names, [f"{n} = np.empty({shape_source(v.aval.shape)}, {dtype_source(v.aval.dtype)})"
-                   for n, v in zip(names, variables)]
+    return names, [empty_source(n, v.aval.shape, v.aval.dtype) for n, v in zip(names, variables)]
 
 
 def _destinations(fn, body):
@@ -140,19 +139,19 @@ def _scan(fn, eqn, ins, outs):
     lines += dst_lines
     ys = outs[nk:]
     for y, v in zip(ys, eqn.outputs[nk:]):
-        lines.append(f"{y} = np.empty({shape_source(v.aval.shape)}, {dtype_source(v.aval.dtype)})")
+        lines.append(empty_source(y, v.aval.shape, v.aval.dtype))
     t, i, r = fn.temp("t"), fn.temp("i"), fn.temp("step")
-    lines.append(f"for {t} in range({length}):")
     trip = [f"{i} = {length - 1} - {t}" if p["reverse"] else f"{i} = {t}"]
     x_args = []
     for x, v in zip(xs, jaxpr.invars[nc + nk:]):
-        if v.aval.ndim == 0:   # one element of a vector, as the 0-d array the body expects
-            name = fn.temp("x")
-            trip += [f"{name} = np.empty((), {dtype_source(v.aval.dtype)})",
-                     f"{name}[()] = {x}[{i}]"]
+        if v.aval.ndim == 0:   # one element of a vector, in the 0-d array the body expects
+            name = fn.temp("x")   # (allocated once: a body copies an input it hands back)
+            lines.append(empty_source(name, (), v.aval.dtype))
+            trip.append(f"{name}[()] = {x}[{i}]")
             x_args.append(name)
         else:
             x_args.append(f"{x}[{i}]")
+    lines.append(f"for {t} in range({length}):")
     trip.append(f"{r} = {body.name}({', '.join(consts + carry + x_args + dst)})")
     trip += [f"{c} = {r}[{k}]" for k, c in enumerate(carry)]
     for k, (y, v) in enumerate(zip(ys, jaxpr.outvars[nk:])):

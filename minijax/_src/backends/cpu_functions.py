@@ -30,7 +30,7 @@ from .. import core
 from ..core import Literal, Var
 from . import cpu_control, cpu_library
 from . import cpu_lowerings as lowering
-from .cpu_library import dtype_source, shape_source
+from .cpu_library import dtype_source, empty_source
 from .cpu_rewrites import absorb_transposes
 from .cpu_kernels import LoopKernel, emit_kernel, parallel_mode, partition
 from .cpu_rows import RowKernel, emit_row_kernel
@@ -224,8 +224,7 @@ class Function:
             self.fresh.add(name)
             if id(v) not in buffer_ids:
                 self.allocated_here.add(name)
-                self.lines.append(f"{name} = np.empty({shape_source(v.aval.shape)}, "
-                                  f"{dtype_source(v.aval.dtype)})")
+                self.lines.append(empty_source(name, v.aval.shape, v.aval.dtype))
         args = [self.local(v) for v in kernel.inputs + kernel.outputs]
         self.lines.append(f"{kname}({', '.join(args)})")
 

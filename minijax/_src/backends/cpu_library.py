@@ -41,6 +41,11 @@ def shape_source(shape) -> str:
     return repr(tuple(int(d) for d in shape))
 
 
+def empty_source(name, shape, dtype) -> str:
+    """The line allocating ``name``: ``a3 = np.empty((3, 4), np.float32)``."""
+    return f"{name} = np.empty({shape_source(shape)}, {dtype_source(dtype)})"
+
+
 def _index(pieces) -> str:
     return ", ".join(pieces) if pieces else "()"
 
@@ -68,7 +73,7 @@ def loop_nest(shape, prefix, statement) -> list[str]:
 
 def gather_copy(out, shape, dtype, src, source_index) -> list[str]:
     """``out`` = a new C-contiguous array whose element ``i`` is ``src[source_index(i)]``."""
-    return [f"{out} = np.empty({shape_source(shape)}, {dtype_source(dtype)})"] + \
+    return [empty_source(out, shape, dtype)] + \
         loop_nest(shape, f"{out}_i",
                   lambda i: f"{out}[{_index(i)}] = {src}[{_index(source_index(i))}]")
 
@@ -206,11 +211,11 @@ def _dot_general(eqn, ins, outs):
     b, m, k = l3
     n = r3[2]
     if k == 1:   # outer products (per-example gradients): no sum, just a product per element
-        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), {dtype_source(compute)})"] + loop_nest(
+        lines += [empty_source(f"{o}_3", (b, m, n), compute)] + loop_nest(
             (b, m, n), f"{o}_i", lambda i: f"{o}_3[{i[0]}, {i[1]}, {i[2]}] = "
                                            f"{o}_l[{i[0]}, {i[1]}, 0] * {o}_r[{i[0]}, 0, {i[2]}]")
     elif blas and (b == 1 or m * k * n >= SMALL_MATMUL):
-        lines += [f"{o}_3 = np.empty(({b}, {m}, {n}), {dtype_source(compute)})",
+        lines += [empty_source(f"{o}_3", (b, m, n), compute),
                   f"for {o}_b in range({b}):",
                   f"    _dot_into({o}_l[{o}_b], {o}_r[{o}_b], {o}_3[{o}_b])"]
     else:
@@ -274,7 +279,7 @@ def supports(eqn) -> bool:
 
 def emit(eqn, ins, outs) -> list[str]:
     if all(v.aval.size == 0 for v in eqn.outputs):   # nothing to compute
-        return [f"{o} = np.empty({shape_source(v.aval.shape)}, {_dtype(v)})"
+        return [empty_source(o, v.aval.shape, v.aval.dtype)
                 for o, v in zip(outs, eqn.outputs)]
     return LOWERINGS[eqn.primitive.name](eqn, ins, outs)
 
