@@ -25,7 +25,6 @@ import importlib.util
 import numpy as np
 
 
-
 def dtype_source(dtype) -> str:
     """A dtype as source numba accepts: ``np.float32``; ``np.bool_`` (NumPy < 2 has no ``np.bool``)."""
     dtype = np.dtype(dtype)
@@ -105,7 +104,7 @@ def _permuted_index(perm):
 
 
 # ---------------------------------------------------------------------------
-# Shape changes: views (made contiguous where they reorder memory)
+# Shape changes: views where memory order is kept, loop-nest copies where it is not
 # ---------------------------------------------------------------------------
 def _reshape(eqn, ins, outs):
     shape = eqn.outputs[0].aval.shape
