@@ -222,7 +222,8 @@ def test_a_loop_of_small_steps_allocates_nothing_per_trip():
 
 
 def test_generated_source_names_bool_as_every_supported_numpy_does():
-    """``np.bool`` exists only from NumPy 2 on; the source says ``np.bool_`` (pyproject allows 1.24)."""
+    """The source says ``np.bool_``, which every NumPy has (``np.bool`` is new in 2.0, and numba
+    resolves names against whatever NumPy it runs with)."""
     import re
     flags = jnp.asarray([True, False, True])
 

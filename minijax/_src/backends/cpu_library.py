@@ -26,7 +26,7 @@ import numpy as np
 
 
 def dtype_source(dtype) -> str:
-    """A dtype as source numba accepts: ``np.float32``; ``np.bool_`` (NumPy < 2 has no ``np.bool``)."""
+    """A dtype as source numba accepts: ``np.float32``, and ``np.bool_`` (the spelling every NumPy has)."""
     dtype = np.dtype(dtype)
     return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
 
