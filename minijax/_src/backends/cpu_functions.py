@@ -87,9 +87,9 @@ class ModuleBuilder:
 
         ``owned_inputs``: positions of arguments the caller passes as arrays it allocated
         (a loop's carry), which the function may hand back without copying.
-        ``destinations``: a loop body's carry outputs, output ``k`` becoming argument
-        ``owned_inputs[k]`` on the next trip; the caller provides storage for those a
-        kernel computes (see ``Function``).
+        ``destinations``: positions of outputs the caller provides storage for, where a
+        kernel computes them (see ``Function``). For a loop body these are its carry:
+        output ``k`` becomes argument ``owned_inputs[k]`` on the next trip.
         """
         fn = Function(self, jaxpr, self.fresh_name(prefix), buffers=buffers,
                       owned_inputs=owned_inputs, destinations=destinations)
@@ -190,12 +190,15 @@ class Function:
                 self._emit_kernel(step, buffer_ids)
             else:
                 self._emit_equation(step.eqn)
+        # The carry inputs whose arrays some trip writes into: last trip's destinations.
+        in_place = {id(self.next_input[k]) for k in self.destinations
+                    if k in self.next_input and id(self.jaxpr.outvars[k]) in buffer_ids}
         outs = []
         for i, v in enumerate(self.jaxpr.outvars):
             name = self.operand(v)
             if not copy_outputs:
                 outs.append(name)
-            elif self._might_be_a_destination(i, name, buffer_ids):
+            elif self._might_be_a_destination(i, name, buffer_ids, in_place):
                 outs.append(f"{name}.copy()")
             else:
                 outs.append(self.owned(name))
@@ -203,15 +206,13 @@ class Function:
         return (f"def {self.name}({', '.join(args)}):\n{body}\n"
                 f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
 
-    def _might_be_a_destination(self, i, name, buffer_ids) -> bool:
+    def _might_be_a_destination(self, i, name, buffer_ids, in_place) -> bool:
         """Could carry output ``i``, not written in place, be an array some trip writes into?"""
         if i not in self.next_input or not self.buffer_outputs:
             return False
         v = self.jaxpr.outvars[i]
         if id(v) in buffer_ids or name in self.allocated_here:
             return False
-        in_place = {id(self.next_input[k]) for k in self.destinations
-                    if id(self.jaxpr.outvars[k]) in buffer_ids}
         passed_on = any(v is arg for arg in self.next_input.values())
         # A carry handed on from a position never written in place holds no destination
         # (by induction over trips: the initial carries are copies, not destinations).
